@@ -1,0 +1,79 @@
+"""tokcom — token-based semantic video communication over wireless links.
+
+One framework for Video TokenCom, Resi-VidTok, PVSC and TVC next to x264/x265 + 5G NR baselines::
+
+    import tokcom
+    video = tokcom.load_video("clip.mp4", frames=60, size="256x256")
+    result = tokcom.simulate("h265", video, "erasure", seed=0, rate=tokcom.Rate(bitrate_bps=1e5))
+
+``import tokcom`` is light: heavy dependencies load with the stage that needs them.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from tokcom.errors import DecodeError, InfeasibleError, InputError, TokcomError, WeightsUnavailable
+from tokcom.types import (
+    Decoded, LinkState, Mcs, Packet, Rate, Reception, Result, StreamInfo, Transmission, Video,
+)
+
+_LAZY = {
+    "simulate": ("tokcom.pipeline", "simulate"),
+    "load_video": ("tokcom.video.io", "read_video"),
+    "read_video": ("tokcom.video.io", "read_video"),
+    "save_video": ("tokcom.video.io", "write_video"),
+    "write_video": ("tokcom.video.io", "write_video"),
+    "build_scheme": ("tokcom.schemes.base", "build_scheme"),
+    "build_link": ("tokcom.link.base", "build_link"),
+    "compute_metrics": ("tokcom.metrics.base", "compute_metrics"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        mod, attr = _LAZY[name]
+        return getattr(importlib.import_module(mod), attr)
+    raise AttributeError(f"module 'tokcom' has no attribute {name!r}")
+
+
+def get_scheme(name: str, **options):
+    """A registered scheme built from keyword options (``tokcom.get_scheme("h265", preset="fast")``)."""
+    from tokcom.schemes.base import build_scheme
+
+    return build_scheme(name, options)
+
+
+def get_link(name: str, **options):
+    """A registered link built from keyword options (``tokcom.get_link("erasure", pdu_loss=0.1)``)."""
+    from tokcom.link.base import build_link
+
+    return build_link(name, options)
+
+
+def list_schemes() -> list[str]:
+    from tokcom.registry import SCHEMES
+
+    return SCHEMES.list()
+
+
+def list_links() -> list[str]:
+    from tokcom.registry import LINKS
+
+    return LINKS.list()
+
+
+def list_metrics() -> list[str]:
+    from tokcom.registry import METRICS
+
+    return METRICS.list()
+
+
+__all__ = [
+    "__version__", "simulate", "load_video", "read_video", "save_video", "write_video", "get_scheme",
+    "get_link", "list_schemes", "list_links", "list_metrics", "build_scheme", "build_link", "compute_metrics",
+    "Video", "StreamInfo", "Mcs", "Rate", "LinkState", "Packet", "Transmission", "Reception", "Decoded",
+    "Result", "TokcomError", "InputError", "WeightsUnavailable", "DecodeError", "InfeasibleError",
+]

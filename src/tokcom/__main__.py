@@ -1,0 +1,3 @@
+from tokcom.cli.app import entry
+
+entry()

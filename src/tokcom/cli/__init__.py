@@ -1,0 +1,1 @@
+"""The ``tokcom`` command line (typer). Thin: parse arguments, build dataclasses, call the library."""

@@ -1,0 +1,116 @@
+"""``tokcom run``: one video, one scheme, one link → ``result.json`` + lossless ``recon.mkv``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from tokcom.cli.common import atomic_output_dir, parse_box, parse_key_values, write_json
+
+_S = "Scheme options"
+_L = "Link options"
+_R = "Rate (one of)"
+
+
+def run_cmd(
+    scheme: Annotated[str, typer.Option("--scheme", help="registered scheme (tokcom schemes)")],
+    input: Annotated[str, typer.Option("--input", help="video file (mp4/mkv/avi/mov/y4m, or raw .yuv)")],
+    frames: Annotated[Optional[int], typer.Option(help="number of frames (default: all)")] = None,
+    size: Annotated[Optional[str], typer.Option(help="WxH: centre crop to its aspect, then area resize")] = None,
+    start: Annotated[int, typer.Option(help="first frame")] = 0,
+    input_size: Annotated[Optional[str], typer.Option(help="WxH of a raw .yuv input")] = None,
+    input_fps: Annotated[float, typer.Option(help="frame rate of a raw .yuv input")] = 25.0,
+    channel: Annotated[str, typer.Option(help="awgn | rayleigh | erasure", rich_help_panel=_L)] = "erasure",
+    snr_db: Annotated[Optional[float], typer.Option(help="SNR Es/N0 (dB)", rich_help_panel=_L)] = None,
+    csi_nmse_db: Annotated[Optional[float], typer.Option(help="CSI estimation NMSE (dB)", rich_help_panel=_L)] = None,
+    pdu_loss: Annotated[Optional[float], typer.Option(help="PDU erasure probability", rich_help_panel=_L)] = None,
+    phy: Annotated[Optional[str], typer.Option(help="abstract | bit-true", rich_help_panel=_L)] = None,
+    mcs: Annotated[Optional[int], typer.Option(help="fixed MCS index (default: link adaptation)", rich_help_panel=_L)] = None,
+    link_set: Annotated[Optional[list[str]], typer.Option("--link-set", help="other link option KEY=VALUE", rich_help_panel=_L)] = None,
+    cbr: Annotated[Optional[float], typer.Option(help="channel bandwidth ratio", rich_help_panel=_R)] = None,
+    bitrate: Annotated[Optional[float], typer.Option(help="source bitrate (bit/s)", rich_help_panel=_R)] = None,
+    bandwidth_hz: Annotated[Optional[float], typer.Option(help="channel bandwidth (Hz)", rich_help_panel=_R)] = None,
+    gop: Annotated[Optional[int], typer.Option(help="GOP length (frames)", rich_help_panel=_S)] = None,
+    preset: Annotated[Optional[str], typer.Option(help="x264/x265 preset", rich_help_panel=_S)] = None,
+    rate_control: Annotated[Optional[str], typer.Option(help="cbr | cqp", rich_help_panel=_S)] = None,
+    qp: Annotated[Optional[int], typer.Option(help="QP for --rate-control cqp", rich_help_panel=_S)] = None,
+    low_delay: Annotated[Optional[bool], typer.Option("--low-delay/--no-low-delay", help="zero-latency P-only", rich_help_panel=_S)] = None,
+    tokenizer: Annotated[Optional[str], typer.Option(help="tokenizer name", rich_help_panel=_S)] = None,
+    intent: Annotated[Optional[str], typer.Option(help="text intent", rich_help_panel=_S)] = None,
+    intent_box: Annotated[Optional[str], typer.Option(help="x0,y0,x1,y1 on processed frames", rich_help_panel=_S)] = None,
+    intent_mask: Annotated[Optional[str], typer.Option(help="PNG mask of the first frame", rich_help_panel=_S)] = None,
+    stride: Annotated[Optional[int], typer.Option(help="key-frame stride", rich_help_panel=_S)] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="other scheme option KEY=VALUE", rich_help_panel=_S)] = None,
+    metric: Annotated[Optional[list[str]], typer.Option("--metric", help="metric to compute (repeatable; default: all default metrics)")] = None,
+    seed: Annotated[int, typer.Option(help="seed of every random draw")] = 0,
+    out: Annotated[Optional[Path], typer.Option(help="output directory (default: tokcom-runs/SCHEME-STEM-sSEED)")] = None,
+    preview: Annotated[bool, typer.Option(help="also write recon.mp4 (H.264) for browsers")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print result.json to stdout")] = False,
+    device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
+) -> None:
+    """Send a video through a scheme over a link; write DIR/result.json and DIR/recon.mkv."""
+    from tokcom.link.base import build_link
+    from tokcom.pipeline import simulate
+    from tokcom.schemes.base import build_scheme
+    from tokcom.types import Rate
+    from tokcom.video.io import read_video, write_preview, write_video
+
+    from tokcom.cli.app import console_err, progress_status
+
+    scheme_opts: dict[str, Any] = {
+        "gop": gop, "preset": preset, "rate_control": rate_control, "qp": qp, "low_delay": low_delay,
+        "tokenizer": tokenizer, "intent": intent, "intent_mask": intent_mask, "stride": stride,
+        "intent_box": parse_box(intent_box) if intent_box is not None else None,
+    }
+    scheme_opts.update(parse_key_values(set_))
+    link_opts: dict[str, Any] = {"snr_db": snr_db, "csi_nmse_db": csi_nmse_db, "pdu_loss": pdu_loss,
+                                 "phy": phy, "mcs_index": mcs}
+    link_opts.update(parse_key_values(link_set))
+    rate = Rate(cbr=cbr, bitrate_bps=bitrate, bandwidth_hz=bandwidth_hz)
+    sch = build_scheme(scheme, scheme_opts, device=device)
+    lnk = build_link(channel, link_opts)
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        from tokcom.errors import InputError
+
+        raise InputError(f"--device must be cpu or cuda; got {device!r}")
+    video = read_video(input, frames=frames, start=start, size=size, raw_size=input_size, raw_fps=input_fps)
+    out_dir = out or Path("tokcom-runs") / f"{sch.name}-{Path(input).stem}-s{seed}"
+    extra = {"input": str(input), "frames": video.num_frames, "start": start,
+             "size": f"{video.width}x{video.height}", "channel": lnk.name}
+    with atomic_output_dir(out_dir) as tmp:
+        with progress_status("tokcom run") as say:
+            result = simulate(sch, video, lnk, seed, rate=rate, metrics=metric, device=device,
+                              config_extra=extra, progress=say)
+            say("writing the reconstruction")
+            write_video(tmp / "recon.mkv", result.recon)
+            if preview:
+                write_preview(tmp / "recon.mp4", result.recon)
+            write_json(tmp / "result.json", result.to_dict())
+    if json_out:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+    else:
+        print_summary(result, out_dir)
+    console_err().print(f"[dim]wrote {out_dir}/result.json and recon.mkv[/dim]")
+
+
+def print_summary(result, out_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{result.scheme} · {Path(result.input).name} · seed {result.seed}", show_header=False)
+    t.add_column("", style="bold")
+    t.add_column("")
+    t.add_row("frames", f"{result.frames} × {result.width}×{result.height} @ {result.fps:g} fps")
+    t.add_row("source", f"{result.source_bits} bits · {result.bitrate_bps / 1e3:.1f} kbit/s · bpp {result.bpp:.4g}")
+    t.add_row("channel", f"{result.channel_uses} uses · cbr {result.cbr:.4g} · PDUs lost "
+                         f"{result.packets['lost']}/{result.packets['sent']}")
+    t.add_row("decoded", f"{result.frames_decoded}/{result.frames} frames · valid {result.valid}")
+    for k, v in result.metrics.items():
+        t.add_row(k, f"{v:.4f}")
+    for k, why in result.metrics_unavailable.items():
+        t.add_row(k, f"[dim]unavailable: {why}[/dim]")
+    Console().print(t)

@@ -1,0 +1,103 @@
+"""Building config dataclasses from loose options (CLI flags, sweep specs, Python keyword arguments).
+
+Schemes and links each declare a frozen ``Config`` dataclass whose defaults come from the papers;
+:func:`make_config` validates names and converts types so every entry point builds configs the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from typing import Any, Mapping
+
+from tokcom.errors import InputError
+
+
+def _convert(name: str, value: Any, tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _convert(name, value, a)
+            except InputError as e:
+                errors.append(str(e))
+        raise InputError(errors[0] if errors else f"option {name}: invalid value {value!r}")
+    if origin is typing.Literal:
+        if value in args:
+            return value
+        if isinstance(value, str):
+            for a in args:
+                if str(a).lower() == value.lower():
+                    return a
+        raise InputError(f"option {name}: {value!r} is not one of {', '.join(map(str, args))}")
+    if origin in (tuple, list):
+        seq = value.split(",") if isinstance(value, str) else list(value)
+        inner = args[0] if args else Any
+        out = [_convert(name, v, inner) for v in seq]
+        return tuple(out) if origin is tuple else out
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        s = str(value).strip().lower()
+        if s in ("1", "true", "yes", "on"):
+            return True
+        if s in ("0", "false", "no", "off"):
+            return False
+        raise InputError(f"option {name}: expected true/false, got {value!r}")
+    if tp is int:
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(str(value).strip()) if isinstance(value, str) else int(value)
+        except (TypeError, ValueError):
+            raise InputError(f"option {name}: expected an integer, got {value!r}") from None
+    if tp is float:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"option {name}: expected a number, got {value!r}") from None
+        if not math.isfinite(v):
+            raise InputError(f"option {name}: expected a finite number, got {value!r}")
+        return v
+    if tp is str:
+        return str(value)
+    return value
+
+
+def make_config(cls: type, options: Mapping[str, Any] | None = None, *, what: str = "") -> Any:
+    """Instantiate dataclass ``cls`` from ``options`` (``-`` and ``_`` interchangeable; None = default).
+
+    Raises:
+        InputError: an unknown option (the message lists the valid ones) or a value of the wrong type.
+    """
+    options = dict(options or {})
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in options.items():
+        name = key.replace("-", "_")
+        if name not in fields:
+            valid = ", ".join(sorted(n.replace("_", "-") for n in fields)) or "(none)"
+            raise InputError(f"{what or cls.__name__}: unknown option '{key.replace('_', '-')}'; valid: {valid}")
+        if value is None:
+            continue
+        kwargs[name] = _convert(key.replace("_", "-"), value, hints[name])
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, InputError):
+            raise
+        raise InputError(f"{what or cls.__name__}: {e}") from None
+
+
+def config_dict(cfg: Any) -> dict[str, Any]:
+    """A config dataclass as a plain dict (for ``result.json``)."""
+    return dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg or {})

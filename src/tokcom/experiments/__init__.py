@@ -1,0 +1,1 @@
+"""Experiments: the demo, sweeps, result stores, plots and HTML reports."""

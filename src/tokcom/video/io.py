@@ -1,0 +1,297 @@
+"""Reading and writing video through PyAV (FFmpeg).
+
+Readers return a :class:`~tokcom.types.Video` of uint8 RGB frames ``[T, H, W, 3]``. YUV → RGB uses the
+matrix and range the file is tagged with, BT.709 limited range when it is untagged (see
+``docs/deviations.md``). Containers: anything FFmpeg demuxes (mp4, mkv, avi, mov, y4m, ...), plus raw
+yuv420p (``.yuv``) with an explicit size.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from tokcom.errors import InputError
+from tokcom.types import Video
+from tokcom.video.transform import crop_resize
+
+RAW_SUFFIXES = (".yuv",)
+_COLORSPACES = {1: "ITU709", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M", 4: "FCC", 9: "BT2020", 10: "BT2020"}
+
+
+def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"WxH"`` → ``(W, H)``; both must be positive integers."""
+    if text is None:
+        return None
+    if isinstance(text, tuple):
+        w, h = text
+    else:
+        m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(text))
+        if not m:
+            raise InputError(f"size must be WxH (e.g. 256x256); got {text!r}")
+        w, h = int(m.group(1)), int(m.group(2))
+    if w <= 0 or h <= 0:
+        raise InputError(f"size must be positive; got {w}x{h}")
+    return int(w), int(h)
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"no such file: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory, not a video file")
+    if path.stat().st_size == 0:
+        raise InputError(f"empty file: {path}")
+
+
+def _check_range(start: int, frames: int | None) -> None:
+    if start < 0:
+        raise InputError(f"--start must be ≥ 0; got {start}")
+    if frames is not None and frames <= 0:
+        raise InputError(f"--frames must be ≥ 1; got {frames}")
+
+
+def yuv_frame_to_rgb(frame) -> np.ndarray:
+    """A decoded PyAV ``VideoFrame`` → ``[H, W, 3]`` uint8 RGB, honouring its colour tags (BT.709 default)."""
+    cs = _COLORSPACES.get(int(frame.colorspace), "ITU709")
+    rng = "JPEG" if int(frame.color_range) == 2 or frame.format.name.startswith("yuvj") else "MPEG"
+    if frame.format.name in ("rgb24",):
+        return frame.to_ndarray()
+    if frame.format.name.startswith(("gbr", "bgr", "rgb", "argb", "abgr", "rgba", "bgra")):
+        return frame.to_ndarray(format="rgb24")
+    out = frame.reformat(format="rgb24", src_colorspace=cs, src_color_range=rng,
+                         interpolation="BICUBIC")
+    return out.to_ndarray()
+
+
+def rgb_to_yuv_frame(rgb: np.ndarray, pix_fmt: str = "yuv420p"):
+    """``[H, W, 3]`` uint8 RGB → a PyAV ``VideoFrame`` in ``pix_fmt``, BT.709 limited range, tagged so."""
+    import av
+
+    f = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    out = f.reformat(format=pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG",
+                     interpolation="BICUBIC")
+    out.colorspace = 1
+    out.color_range = 1
+    return out
+
+
+def read_video(
+    path: str | os.PathLike,
+    *,
+    frames: int | None = None,
+    start: int = 0,
+    size: str | tuple[int, int] | None = None,
+    raw_size: str | tuple[int, int] | None = None,
+    raw_fps: float = 25.0,
+) -> Video:
+    """Read ``frames`` frames from ``start`` and optionally centre-crop + area-resize them to ``size``.
+
+    Args:
+        path: a video file FFmpeg can demux, or raw yuv420p (``.yuv``).
+        frames: number of frames (None = to the end). Asking for more than the file holds is an error.
+        start: index of the first frame.
+        size: ``"WxH"`` or ``(W, H)``: centre crop to that aspect, then area resize (None = native).
+        raw_size: frame size of a raw ``.yuv`` file (``"WxH"``); else taken from a ``_WxH`` in its name.
+        raw_fps: frame rate of a raw file.
+
+    Returns:
+        Video with ``frames`` ``[T, H, W, 3]`` uint8 RGB.
+
+    Raises:
+        InputError: missing, empty, truncated or corrupt file; a bad range or size.
+    """
+    p = Path(path)
+    _check_file(p)
+    _check_range(start, frames)
+    target = parse_size(size)
+    if p.suffix.lower() in RAW_SUFFIXES:
+        arr, fps = _read_raw(p, frames, start, raw_size, raw_fps)
+    else:
+        arr, fps = _read_av(p, frames, start)
+    if target is not None:
+        arr = crop_resize(arr, target)
+    return Video(arr, fps, source=str(p), start=start)
+
+
+def _read_raw(p: Path, frames, start, raw_size, raw_fps) -> tuple[np.ndarray, float]:
+    import av
+
+    wh = parse_size(raw_size)
+    if wh is None:
+        m = re.search(r"(\d+)x(\d+)", p.stem)
+        if not m:
+            raise InputError(f"raw video {p.name}: give its size (--input-size WxH)")
+        wh = parse_size(f"{m.group(1)}x{m.group(2)}")
+    w, h = wh
+    if w % 2 or h % 2:
+        raise InputError(f"raw yuv420p needs an even width and height; got {w}x{h}")
+    if not (raw_fps > 0 and math.isfinite(raw_fps)):
+        raise InputError(f"raw video fps must be positive; got {raw_fps}")
+    fsize = w * h * 3 // 2
+    total_bytes = p.stat().st_size
+    if total_bytes % fsize:
+        raise InputError(
+            f"raw video {p.name}: {total_bytes} bytes is not a whole number of {w}x{h} yuv420p frames "
+            f"(truncated, or wrong --input-size)"
+        )
+    total = total_bytes // fsize
+    n = _frame_count(total, start, frames, p)
+    out = np.empty((n, h, w, 3), np.uint8)
+    with open(p, "rb") as fh:
+        fh.seek(start * fsize)
+        for i in range(n):
+            buf = np.frombuffer(fh.read(fsize), np.uint8).reshape(h * 3 // 2, w)
+            vf = av.VideoFrame.from_ndarray(buf, format="yuv420p")
+            out[i] = yuv_frame_to_rgb(vf)
+    return out, float(raw_fps)
+
+
+def _frame_count(total: int, start: int, frames: int | None, p: Path) -> int:
+    if start >= total:
+        raise InputError(f"--start {start} is past the end of {p.name} ({total} frames)")
+    if frames is None:
+        return total - start
+    if start + frames > total:
+        raise InputError(f"{p.name} has {total - start} frames from --start {start}; asked for {frames}")
+    return frames
+
+
+def _read_av(p: Path, frames, start) -> tuple[np.ndarray, float]:
+    import av
+
+    try:
+        container = av.open(str(p), mode="r")
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        raise InputError(f"cannot read video {p.name}: {_av_reason(e)}") from None
+    with container:
+        if not container.streams.video:
+            raise InputError(f"{p.name} has no video stream")
+        stream = container.streams.video[0]
+        _check_complete(container, stream, p)
+        container.seek(0)
+        stream.thread_type = "AUTO"
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        fps = float(rate) if rate else 25.0
+        if not (fps > 0 and math.isfinite(fps)):
+            fps = 25.0
+        out: list[np.ndarray] = []
+        index = 0
+        try:
+            for frame in container.decode(stream):
+                if index >= start:
+                    out.append(yuv_frame_to_rgb(frame))
+                    if frames is not None and len(out) == frames:
+                        break
+                index += 1
+        except (av.error.FFmpegError, OSError, ValueError) as e:
+            raise InputError(
+                f"corrupt or truncated video {p.name}: decoding failed after {index} frames ({_av_reason(e)})"
+            ) from None
+    if not out:
+        if index == 0:
+            raise InputError(f"no decodable frames in {p.name} (corrupt or truncated file)")
+        raise InputError(f"--start {start} is past the end of {p.name} ({index} frames)")
+    if frames is not None and len(out) < frames:
+        raise InputError(f"{p.name} has {len(out)} frames from --start {start}; asked for {frames}")
+    shapes = {a.shape for a in out}
+    if len(shapes) > 1:
+        raise InputError(f"{p.name} changes frame size mid-stream ({sorted(shapes)}); not supported")
+    return np.stack(out), fps
+
+
+def _check_complete(container, stream, p: Path) -> None:
+    """Demux (without decoding) every packet of ``stream`` and compare with what the container declares.
+
+    A truncated file is an error even when the frames asked for precede the cut: FFmpeg would otherwise
+    hand back whatever it finds, and a silently shortened or damaged clip is worse than a clear message.
+    """
+    import av
+
+    count, last_end = 0, None
+    tb = stream.time_base
+    try:
+        for pkt in container.demux(stream):
+            if pkt.size == 0 and pkt.pts is None:
+                continue  # flush packet
+            count += 1
+            if pkt.pts is not None and tb is not None:
+                end = float((pkt.pts + (pkt.duration or 0)) * tb)
+                last_end = end if last_end is None else max(last_end, end)
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        raise InputError(f"corrupt or truncated video {p.name}: {_av_reason(e)}") from None
+    if count == 0:
+        raise InputError(f"no video packets in {p.name} (corrupt or truncated file)")
+    declared = int(stream.frames or 0)
+    if declared > 0 and count < declared:
+        raise InputError(f"truncated video {p.name}: the container declares {declared} frames, {count} are present")
+    if declared == 0 and container.duration and last_end is not None:
+        rate = stream.average_rate or stream.guessed_rate
+        slack = max(0.5, 2.0 / float(rate)) if rate else 0.5
+        start = float(container.start_time or 0) / 1e6
+        if last_end < container.duration / 1e6 + start - slack:
+            raise InputError(
+                f"truncated video {p.name}: the container declares {container.duration / 1e6:.2f} s, "
+                f"the data ends at {last_end - start:.2f} s"
+            )
+
+
+def _av_reason(e: Exception) -> str:
+    s = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return s.replace(str(Path.cwd()) + os.sep, "")
+
+
+def write_video(path: str | os.PathLike, video: Video) -> Path:
+    """Write ``video`` losslessly: FFV1 (bgr0, i.e. 8-bit RGB) in Matroska. Reading it back gives the
+    same frames bit for bit, so every metric can be recomputed from the file."""
+    import av
+
+    p = Path(path)
+    fps = Fraction(video.fps).limit_denominator(1001)
+    with av.open(str(p), mode="w", format="matroska") as c:
+        s = c.add_stream("ffv1", rate=fps)
+        s.width, s.height = video.width, video.height
+        s.pix_fmt = "bgr0"
+        s.codec_context.options = {"level": "3", "slicecrc": "1", "g": "1"}
+        for i in range(video.num_frames):
+            f = av.VideoFrame.from_ndarray(np.ascontiguousarray(video.frames[i]), format="rgb24")
+            f = f.reformat(format="bgr0")
+            f.pts = i
+            for pkt in s.encode(f):
+                c.mux(pkt)
+        for pkt in s.encode(None):
+            c.mux(pkt)
+    return p
+
+
+def write_preview(path: str | os.PathLike, video: Video, *, crf: int = 18) -> Path:
+    """Write a browser-friendly H.264 (yuv420p, BT.709, faststart) MP4 preview; odd sizes are edge-padded."""
+    import av
+
+    p = Path(path)
+    frames = video.frames
+    ph, pw = video.height % 2, video.width % 2
+    if ph or pw:
+        frames = np.pad(frames, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
+    fps = Fraction(video.fps).limit_denominator(1001)
+    with av.open(str(p), mode="w", format="mp4", options={"movflags": "+faststart"}) as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width, s.height = frames.shape[2], frames.shape[1]
+        s.pix_fmt = "yuv420p"
+        s.codec_context.options = {"crf": str(crf), "preset": "medium", "profile": "high",
+                                   "colorprim": "bt709", "transfer": "bt709", "colorspace": "bt709"}
+        s.codec_context.colorspace = 1
+        s.codec_context.color_range = 1
+        for i, rgb in enumerate(frames):
+            f = rgb_to_yuv_frame(rgb)
+            f.pts = i
+            for pkt in s.encode(f):
+                c.mux(pkt)
+        for pkt in s.encode(None):
+            c.mux(pkt)
+    return p
