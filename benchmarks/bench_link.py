@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_link.py [--device cpu|cuda] [--pdus 128] [--k 1024] [--snr-db 3]
+    python benchmarks/bench_link.py [--device cpu|cuda] [--pdus 128] [--k 1024] [--snr-db 10]
 
 Prints one JSON object. "batched" sends all PDUs through tokcom's BitTruePhy in batches; "per_pdu" drives
 the very same Sionna blocks (TBEncoder, Mapper, AWGN, Demapper, TBDecoder) with one PDU per call. The
@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--pdus", type=int, default=128)
     ap.add_argument("--per-pdu", type=int, default=16, help="PDUs for the one-at-a-time loop")
     ap.add_argument("--k", type=int, default=1024)
-    ap.add_argument("--snr-db", type=float, default=3.0)
+    ap.add_argument("--snr-db", type=float, default=10.0)
     ap.add_argument("--mod", default="16qam")
     ap.add_argument("--rate", type=float, default=0.5)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = leave)")

@@ -15,7 +15,16 @@ __version__ = "0.1.0"
 
 from tokcom.errors import DecodeError, InfeasibleError, InputError, TokcomError, WeightsUnavailable
 from tokcom.types import (
-    Decoded, LinkState, Mcs, Packet, Rate, Reception, Result, StreamInfo, Transmission, Video,
+    Decoded,
+    LinkState,
+    Mcs,
+    Packet,
+    Rate,
+    Reception,
+    Result,
+    StreamInfo,
+    Transmission,
+    Video,
 )
 
 _LAZY = {
@@ -72,8 +81,33 @@ def list_metrics() -> list[str]:
 
 
 __all__ = [
-    "__version__", "simulate", "load_video", "read_video", "save_video", "write_video", "get_scheme",
-    "get_link", "list_schemes", "list_links", "list_metrics", "build_scheme", "build_link", "compute_metrics",
-    "Video", "StreamInfo", "Mcs", "Rate", "LinkState", "Packet", "Transmission", "Reception", "Decoded",
-    "Result", "TokcomError", "InputError", "WeightsUnavailable", "DecodeError", "InfeasibleError",
+    "DecodeError",
+    "Decoded",
+    "InfeasibleError",
+    "InputError",
+    "LinkState",
+    "Mcs",
+    "Packet",
+    "Rate",
+    "Reception",
+    "Result",
+    "StreamInfo",
+    "TokcomError",
+    "Transmission",
+    "Video",
+    "WeightsUnavailable",
+    "__version__",
+    "build_link",
+    "build_scheme",
+    "compute_metrics",
+    "get_link",
+    "get_scheme",
+    "list_links",
+    "list_metrics",
+    "list_schemes",
+    "load_video",
+    "read_video",
+    "save_video",
+    "simulate",
+    "write_video",
 ]

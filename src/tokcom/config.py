@@ -10,7 +10,8 @@ import dataclasses
 import math
 import types
 import typing
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from tokcom.errors import InputError
 

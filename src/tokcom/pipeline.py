@@ -9,7 +9,8 @@ import math
 import platform
 import sys
 import time
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -137,8 +138,8 @@ def simulate(
         scheme_report={**dict(tx.report), **dict(dec.report)},
         versions=versions(),
         metrics_unavailable=unavailable,
+        recon=dec.video,
     )
-    object.__setattr__(result, "recon", dec.video)
     return result
 
 

@@ -8,8 +8,9 @@ time it is queried, so ``import tokcom`` stays light (convention 12).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Generic, Iterable, TypeVar
+from typing import Generic, TypeVar
 
 from tokcom.errors import UnknownNameError
 

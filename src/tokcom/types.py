@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -76,10 +77,10 @@ class Video:
         return self.num_frames * self.height * self.width
 
     @property
-    def info(self) -> "StreamInfo":
+    def info(self) -> StreamInfo:
         return StreamInfo(self.num_frames, self.height, self.width, self.fps)
 
-    def with_frames(self, frames: np.ndarray) -> "Video":
+    def with_frames(self, frames: np.ndarray) -> Video:
         """The same video metadata around other frames (e.g. a reconstruction)."""
         return Video(frames, self.fps, self.source, self.start)
 
@@ -313,9 +314,11 @@ class Result:
     scheme_report: Mapping[str, Any]
     versions: Mapping[str, str]
     metrics_unavailable: Mapping[str, str] = field(default_factory=dict)
+    recon: Video | None = field(default=None, repr=False, compare=False)
+    """The reconstruction (in memory only; not part of ``result.json``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "recon"}
         if not d["metrics_unavailable"]:
             d.pop("metrics_unavailable")
         return _jsonable(d)
@@ -324,14 +327,14 @@ class Result:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Result":
+    def from_dict(cls, d: Mapping[str, Any]) -> Result:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
 def _jsonable(x: Any) -> Any:
     """Plain JSON types; non-finite floats become None (JSON has no NaN)."""
-    if isinstance(x, dict):
+    if isinstance(x, Mapping):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]

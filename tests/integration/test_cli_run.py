@@ -138,9 +138,17 @@ def test_demo_quick_writes_a_report(tmp_path):
     p = tokcom("demo", "--quick", "--out", out)
     assert p.returncode == 0, p.stderr
     html = (out / "index.html").read_text()
-    assert "<table" in html and "h265" in html
-    results = json.loads((out / "results.json").read_text())
-    assert len(results) == 4
+    assert "<table" in html and "h265" in html and "<video" in html
+    q = tokcom("results", out, "--json")
+    assert q.returncode == 0, q.stderr
+    results = json.loads(q.stdout)
+    assert len(results) == 4  # h265, h264 × PDU loss 0, 0.2
     for rec in results:
-        assert (out / "videos" / f"{rec['scheme']}-loss{rec['pdu_loss']:g}.mp4").is_file()
-    assert "PSNR" in p.stdout
+        assert (out / "videos" / f"{rec['point_key']}.mp4").is_file()
+        assert f"videos/{rec['point_key']}.mp4" in html
+    assert "PSNR" in p.stdout or "psnr" in p.stdout
+    # a second run resumes: nothing is recomputed, the records are the same
+    p2 = tokcom("demo", "--quick", "--out", out)
+    assert p2.returncode == 0, p2.stderr
+    again = json.loads(tokcom("results", out, "--json").stdout)
+    assert [r["metrics"] for r in again] == [r["metrics"] for r in results]

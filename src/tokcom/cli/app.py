@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import typer
 
@@ -22,36 +22,33 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# (command name, module, function) — modules are imported only when the CLI starts, and stay light.
-_COMMANDS = [
-    ("run", "tokcom.cli.run", "run_cmd"),
-    ("schemes", "tokcom.cli.schemes", "schemes_cmd"),
-    ("metrics", "tokcom.cli.metrics", "metrics_cmd"),
-    ("demo", "tokcom.cli.demo", "demo_cmd"),
-]
-_GROUPS = [
-    ("link", "tokcom.cli.link", "link_app"),
-    ("models", "tokcom.cli.models", "models_app"),
+# (name, module, attribute, kind) — modules are imported when the CLI starts, and stay light at import.
+_ENTRIES = [
+    ("run", "tokcom.cli.run", "run_cmd", "command"),
+    ("schemes", "tokcom.cli.schemes", "schemes_cmd", "command"),
+    ("metrics", "tokcom.cli.metrics", "metrics_cmd", "command"),
+    ("demo", "tokcom.cli.demo", "demo_cmd", "command"),
+    ("sweep", "tokcom.cli.sweep", "sweep_cmd", "command"),
+    ("results", "tokcom.cli.sweep", "results_cmd", "command"),
+    ("report", "tokcom.cli.sweep", "report_cmd", "command"),
+    ("link", "tokcom.cli.link", "link_app", "group"),
+    ("models", "tokcom.cli.models", "models_app", "group"),
+    ("tokenizer", "tokcom.cli.tokenizer", "tokenizer_app", "group"),
 ]
 
 
 def _register() -> None:
-    for name, mod, attr in _COMMANDS:
+    for name, mod, attr, kind in _ENTRIES:
         try:
-            fn = getattr(importlib.import_module(mod), attr)
+            obj = getattr(importlib.import_module(mod), attr)
         except ModuleNotFoundError as e:
-            if e.name != mod:
+            if e.name != mod:  # a missing dependency inside the module is a real error
                 raise
-            continue
-        app.command(name)(fn)
-    for name, mod, attr in _GROUPS:
-        try:
-            sub = getattr(importlib.import_module(mod), attr)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
-            continue
-        app.add_typer(sub, name=name)
+            continue  # that stage is not part of this install
+        if kind == "group":
+            app.add_typer(obj, name=name)
+        else:
+            app.command(name)(obj)
 
 
 _register()
@@ -61,6 +58,14 @@ def console_err():
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def console_out():
+    """The stdout console; 140 columns when stdout is a pipe or file, so tables are not squeezed."""
+    from rich.console import Console
+
+    con = Console()
+    return con if con.is_terminal else Console(width=140)
 
 
 @contextmanager
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     except abort_exc:
         _fail("aborted")
         return 130
-    except noargs_exc as e:  # `tokcom` alone: help was shown
+    except noargs_exc:  # `tokcom` alone: help was shown
         return 0 if "--help" in (argv or sys.argv[1:]) else 2
     except usage_exc as e:
         _fail(e.format_message())

@@ -13,22 +13,27 @@ def demo_cmd(
     quick: Annotated[bool, typer.Option(help="a small, fast configuration (for smoke tests)")] = False,
 ) -> None:
     """Run the main job on the bundled real clip, offline; write DIR/index.html."""
-    from rich.console import Console
     from rich.table import Table
 
-    from tokcom.cli.app import console_err, progress_status
+    from tokcom.cli.app import console_err, console_out
     from tokcom.experiments.demo import DemoConfig, run_demo
 
     cfg = DemoConfig.quick() if quick else DemoConfig()
-    with progress_status("tokcom demo") as say:
-        records, index = run_demo(out, cfg, progress=say)
-    t = Table(title=f"tokcom demo: {records[0]['input']}, {records[0]['frames']} frames "
-                    f"{records[0]['width']}×{records[0]['height']}, erasure link")
-    for h in ("scheme", "PDU loss", "kbit/s", "PDUs lost", "decoded", "valid", "PSNR dB", "SSIM"):
+    con = console_err()
+    with con.status("tokcom demo") as status:
+        records, index = run_demo(out, cfg, progress=lambda d, t, m: status.update(f"tokcom demo {d}/{t}: {m}"))
+    first = records[0]
+    t = Table(title=f"tokcom demo: {Path(first['input']).name}, {first['frames']} frames "
+                    f"{first['width']}×{first['height']}, erasure link")
+    metric_names = [m for m in cfg.metrics if any(m in r["metrics"] for r in records)]
+    for h in ("scheme", "PDU loss", "target kbit/s", "kbit/s", "PDUs lost", "decoded", "valid", *metric_names):
         t.add_column(h, justify="right")
     for r in records:
-        t.add_row(r["scheme"], f"{r['pdu_loss']:g}", f"{r['kbps']:.1f}", r["lost"],
-                  f"{r['frames_decoded']}/{r['frames']}", "yes" if r["valid"] else "no",
-                  f"{r['metrics']['psnr']:.2f}", f"{r['metrics']['ssim']:.4f}")
-    Console().print(t)
-    console_err().print(f"report: {index.resolve()}")
+        c = r["config"]
+        t.add_row(r["scheme"], f"{c['pdu_loss']:g}", f"{c['bitrate'] / 1e3:g}", f"{r['bitrate_bps'] / 1e3:.1f}",
+                  f"{r['packets']['lost']}/{r['packets']['sent']}", f"{r['frames_decoded']}/{r['frames']}",
+                  "yes" if r["valid"] else "no",
+                  *[(f"{r['metrics'][m]:.2f}" if m.startswith("psnr") else f"{r['metrics'][m]:.4f}")
+                    if m in r["metrics"] else "–" for m in metric_names])
+    console_out().print(t)
+    con.print(f"report: {index.resolve()}")

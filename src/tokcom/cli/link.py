@@ -10,7 +10,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -38,7 +38,7 @@ def _emit(data: dict[str, Any], as_json: bool, text_lines: list[str]) -> None:
         typer.echo("\n".join(text_lines))
 
 
-def _check_plot_path(plot: Optional[Path]) -> None:
+def _check_plot_path(plot: Path | None) -> None:
     if plot is not None:
         if plot.suffix.lower() != ".png":
             raise InputError(f"--plot must name a .png file; got {plot}")
@@ -56,7 +56,7 @@ def _save_fig(fig: Any, plot: Path) -> None:
 @link_app.command("mcs")
 def mcs_cmd(
     table: int = typer.Option(1, "--table", help="38.214 Table 5.1.3.1-N (1, 2 or 3)."),
-    mcs_set: Optional[str] = typer.Option(None, "--set",
+    mcs_set: str | None = typer.Option(None, "--set",
                                           help="a paper's named set instead: tokencom-intended, "
                                                "tokencom-nonintended, resivid-table1"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
@@ -88,15 +88,15 @@ def bler_cmd(
     snr_db: str = typer.Option(..., "--snr-db", help="SNR list (Es/N0, dB): -2,0,2 or start:stop:step"),
     mode: str = typer.Option("bit-true", "--mode", help="bit-true | abstract"),
     blocks: int = typer.Option(300, "--blocks", help="blocks per SNR point (bit-true)"),
-    max_errors: Optional[int] = typer.Option(None, "--max-errors",
+    max_errors: int | None = typer.Option(None, "--max-errors",
                                              help="stop a point after this many block errors (bit-true)"),
     channel: str = typer.Option("awgn", "--channel", help="awgn | rayleigh"),
-    csi_nmse_db: Optional[float] = typer.Option(None, "--csi-nmse-db", help="Rayleigh CSI NMSE (dB)"),
+    csi_nmse_db: float | None = typer.Option(None, "--csi-nmse-db", help="Rayleigh CSI NMSE (dB)"),
     coherence: int = typer.Option(1, "--coherence-channel-uses", help="Rayleigh L_co"),
     equalizer: str = typer.Option("lmmse", "--equalizer", help="lmmse | zf"),
     seed: int = typer.Option(0, "--seed"),
     device: str = typer.Option("cpu", "--device", help="cpu | cuda"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="write the waterfall to FILE.png"),
+    plot: Path | None = typer.Option(None, "--plot", help="write the waterfall to FILE.png"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """BLER against SNR for one (modulation, code rate, block size), with the normal-approximation bound."""
@@ -182,9 +182,9 @@ def adapt_cmd(
     k: int = typer.Option(1024, "--k", help="PDU payload bits the BLER refers to"),
     overhead: float = typer.Option(1.0, "--overhead", help="ρ_oh (TokenCom eq. 16)"),
     channel: str = typer.Option("awgn", "--channel", help="awgn | rayleigh (average SNR, MIESM)"),
-    csi_nmse_db: Optional[float] = typer.Option(None, "--csi-nmse-db"),
+    csi_nmse_db: float | None = typer.Option(None, "--csi-nmse-db"),
     coherence: int = typer.Option(1, "--coherence-channel-uses"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="write SE vs capacity to FILE.png"),
+    plot: Path | None = typer.Option(None, "--plot", help="write SE vs capacity to FILE.png"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """The MCS link adaptation picks per SNR, its BLER, and the gap to capacity."""
@@ -217,6 +217,7 @@ def adapt_cmd(
             "capacity": c,
             "normal_approx_rate": float(cap.normal_approx_rate(s, lay.num_symbols, bler_target)),
             "gap_to_capacity_db": float(s - cap.shannon_snr_db(se)),
+            "capacity_over_se_db": float(10 * math.log10(c / se)),
         })
     data = {"bler_target": bler_target, "k": k, "table": table, "channel": channel, "overhead": overhead,
             "points": points}
@@ -258,14 +259,14 @@ def _plot_adapt(data: dict[str, Any], plot: Path) -> None:
 
 @link_app.command("tables")
 def tables_cmd(
-    out: Optional[Path] = typer.Option(None, "--out", help="output JSON (default: the packaged table)"),
+    out: Path | None = typer.Option(None, "--out", help="output JSON (default: the packaged table)"),
     k: int = typer.Option(1024, "--k", help="payload bits per block"),
     step_db: float = typer.Option(0.25, "--step-db"),
     max_blocks: int = typer.Option(200, "--max-blocks"),
     max_errors: int = typer.Option(50, "--max-errors"),
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(2, "--workers"),
-    only: Optional[str] = typer.Option(None, "--only", help="comma-separated curve labels (e.g. table1-3)"),
+    only: str | None = typer.Option(None, "--only", help="comma-separated curve labels (e.g. table1-3)"),
 ) -> None:
     """Regenerate the abstract PHY's BLER table by Monte Carlo with the bit-true PHY (minutes to an hour)."""
     from tokcom.link.abstract import TABLE_FILE, _table_path

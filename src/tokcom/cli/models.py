@@ -31,14 +31,15 @@ def list_cmd(json_out: Annotated[bool, typer.Option("--json", help="JSON list")]
     if json_out:
         print(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from tokcom.cli.app import console_out
 
     t = Table("name", "cached", "source", "used by", "licence")
     for r in rows:
         t.add_row(r["name"], "yes" if r["cached"] else "no", "PyPI" if r["offline"] else "hub",
                   r["used_by"], r["licence"])
-    Console().print(t)
+    console_out().print(t)
 
 
 @models_app.command("fetch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -19,47 +19,46 @@ _R = "Rate (one of)"
 def run_cmd(
     scheme: Annotated[str, typer.Option("--scheme", help="registered scheme (tokcom schemes)")],
     input: Annotated[str, typer.Option("--input", help="video file (mp4/mkv/avi/mov/y4m, or raw .yuv)")],
-    frames: Annotated[Optional[int], typer.Option(help="number of frames (default: all)")] = None,
-    size: Annotated[Optional[str], typer.Option(help="WxH: centre crop to its aspect, then area resize")] = None,
+    frames: Annotated[int | None, typer.Option(help="number of frames (default: all)")] = None,
+    size: Annotated[str | None, typer.Option(help="WxH: centre crop to its aspect, then area resize")] = None,
     start: Annotated[int, typer.Option(help="first frame")] = 0,
-    input_size: Annotated[Optional[str], typer.Option(help="WxH of a raw .yuv input")] = None,
+    input_size: Annotated[str | None, typer.Option(help="WxH of a raw .yuv input")] = None,
     input_fps: Annotated[float, typer.Option(help="frame rate of a raw .yuv input")] = 25.0,
     channel: Annotated[str, typer.Option(help="awgn | rayleigh | erasure", rich_help_panel=_L)] = "erasure",
-    snr_db: Annotated[Optional[float], typer.Option(help="SNR Es/N0 (dB)", rich_help_panel=_L)] = None,
-    csi_nmse_db: Annotated[Optional[float], typer.Option(help="CSI estimation NMSE (dB)", rich_help_panel=_L)] = None,
-    pdu_loss: Annotated[Optional[float], typer.Option(help="PDU erasure probability", rich_help_panel=_L)] = None,
-    phy: Annotated[Optional[str], typer.Option(help="abstract | bit-true", rich_help_panel=_L)] = None,
-    mcs: Annotated[Optional[int], typer.Option(help="fixed MCS index (default: link adaptation)", rich_help_panel=_L)] = None,
-    link_set: Annotated[Optional[list[str]], typer.Option("--link-set", help="other link option KEY=VALUE", rich_help_panel=_L)] = None,
-    cbr: Annotated[Optional[float], typer.Option(help="channel bandwidth ratio", rich_help_panel=_R)] = None,
-    bitrate: Annotated[Optional[float], typer.Option(help="source bitrate (bit/s)", rich_help_panel=_R)] = None,
-    bandwidth_hz: Annotated[Optional[float], typer.Option(help="channel bandwidth (Hz)", rich_help_panel=_R)] = None,
-    gop: Annotated[Optional[int], typer.Option(help="GOP length (frames)", rich_help_panel=_S)] = None,
-    preset: Annotated[Optional[str], typer.Option(help="x264/x265 preset", rich_help_panel=_S)] = None,
-    rate_control: Annotated[Optional[str], typer.Option(help="cbr | cqp", rich_help_panel=_S)] = None,
-    qp: Annotated[Optional[int], typer.Option(help="QP for --rate-control cqp", rich_help_panel=_S)] = None,
-    low_delay: Annotated[Optional[bool], typer.Option("--low-delay/--no-low-delay", help="zero-latency P-only", rich_help_panel=_S)] = None,
-    tokenizer: Annotated[Optional[str], typer.Option(help="tokenizer name", rich_help_panel=_S)] = None,
-    intent: Annotated[Optional[str], typer.Option(help="text intent", rich_help_panel=_S)] = None,
-    intent_box: Annotated[Optional[str], typer.Option(help="x0,y0,x1,y1 on processed frames", rich_help_panel=_S)] = None,
-    intent_mask: Annotated[Optional[str], typer.Option(help="PNG mask of the first frame", rich_help_panel=_S)] = None,
-    stride: Annotated[Optional[int], typer.Option(help="key-frame stride", rich_help_panel=_S)] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="other scheme option KEY=VALUE", rich_help_panel=_S)] = None,
-    metric: Annotated[Optional[list[str]], typer.Option("--metric", help="metric to compute (repeatable; default: all default metrics)")] = None,
+    snr_db: Annotated[float | None, typer.Option(help="SNR Es/N0 (dB)", rich_help_panel=_L)] = None,
+    csi_nmse_db: Annotated[float | None, typer.Option(help="CSI estimation NMSE (dB)", rich_help_panel=_L)] = None,
+    pdu_loss: Annotated[float | None, typer.Option(help="PDU erasure probability", rich_help_panel=_L)] = None,
+    phy: Annotated[str | None, typer.Option(help="abstract | bit-true", rich_help_panel=_L)] = None,
+    mcs: Annotated[int | None, typer.Option(help="fixed MCS index (default: link adaptation)", rich_help_panel=_L)] = None,
+    link_set: Annotated[list[str] | None, typer.Option("--link-set", help="other link option KEY=VALUE", rich_help_panel=_L)] = None,
+    cbr: Annotated[float | None, typer.Option(help="channel bandwidth ratio", rich_help_panel=_R)] = None,
+    bitrate: Annotated[float | None, typer.Option(help="source bitrate (bit/s)", rich_help_panel=_R)] = None,
+    bandwidth_hz: Annotated[float | None, typer.Option(help="channel bandwidth (Hz)", rich_help_panel=_R)] = None,
+    gop: Annotated[int | None, typer.Option(help="GOP length (frames)", rich_help_panel=_S)] = None,
+    preset: Annotated[str | None, typer.Option(help="x264/x265 preset", rich_help_panel=_S)] = None,
+    rate_control: Annotated[str | None, typer.Option(help="cbr | cqp", rich_help_panel=_S)] = None,
+    qp: Annotated[int | None, typer.Option(help="QP for --rate-control cqp", rich_help_panel=_S)] = None,
+    low_delay: Annotated[bool | None, typer.Option("--low-delay/--no-low-delay", help="zero-latency P-only", rich_help_panel=_S)] = None,
+    tokenizer: Annotated[str | None, typer.Option(help="tokenizer name", rich_help_panel=_S)] = None,
+    intent: Annotated[str | None, typer.Option(help="text intent", rich_help_panel=_S)] = None,
+    intent_box: Annotated[str | None, typer.Option(help="x0,y0,x1,y1 on processed frames", rich_help_panel=_S)] = None,
+    intent_mask: Annotated[str | None, typer.Option(help="PNG mask of the first frame", rich_help_panel=_S)] = None,
+    stride: Annotated[int | None, typer.Option(help="key-frame stride", rich_help_panel=_S)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="other scheme option KEY=VALUE", rich_help_panel=_S)] = None,
+    metric: Annotated[list[str] | None, typer.Option("--metric", help="metric to compute (repeatable; default: all default metrics)")] = None,
     seed: Annotated[int, typer.Option(help="seed of every random draw")] = 0,
-    out: Annotated[Optional[Path], typer.Option(help="output directory (default: tokcom-runs/SCHEME-STEM-sSEED)")] = None,
+    out: Annotated[Path | None, typer.Option(help="output directory (default: tokcom-runs/SCHEME-STEM-sSEED)")] = None,
     preview: Annotated[bool, typer.Option(help="also write recon.mp4 (H.264) for browsers")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print result.json to stdout")] = False,
     device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
 ) -> None:
     """Send a video through a scheme over a link; write DIR/result.json and DIR/recon.mkv."""
+    from tokcom.cli.app import console_err, progress_status
     from tokcom.link.base import build_link
     from tokcom.pipeline import simulate
     from tokcom.schemes.base import build_scheme
     from tokcom.types import Rate
     from tokcom.video.io import read_video, write_preview, write_video
-
-    from tokcom.cli.app import console_err, progress_status
 
     scheme_opts: dict[str, Any] = {
         "gop": gop, "preset": preset, "rate_control": rate_control, "qp": qp, "low_delay": low_delay,
@@ -81,15 +80,14 @@ def run_cmd(
     out_dir = out or Path("tokcom-runs") / f"{sch.name}-{Path(input).stem}-s{seed}"
     extra = {"input": str(input), "frames": video.num_frames, "start": start,
              "size": f"{video.width}x{video.height}", "channel": lnk.name}
-    with atomic_output_dir(out_dir) as tmp:
-        with progress_status("tokcom run") as say:
-            result = simulate(sch, video, lnk, seed, rate=rate, metrics=metric, device=device,
-                              config_extra=extra, progress=say)
-            say("writing the reconstruction")
-            write_video(tmp / "recon.mkv", result.recon)
-            if preview:
-                write_preview(tmp / "recon.mp4", result.recon)
-            write_json(tmp / "result.json", result.to_dict())
+    with atomic_output_dir(out_dir) as tmp, progress_status("tokcom run") as say:
+        result = simulate(sch, video, lnk, seed, rate=rate, metrics=metric, device=device,
+                          config_extra=extra, progress=say)
+        say("writing the reconstruction")
+        write_video(tmp / "recon.mkv", result.recon)
+        if preview:
+            write_preview(tmp / "recon.mp4", result.recon)
+        write_json(tmp / "result.json", result.to_dict())
     if json_out:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     else:
@@ -98,8 +96,9 @@ def run_cmd(
 
 
 def print_summary(result, out_dir: Path) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from tokcom.cli.app import console_out
 
     t = Table(title=f"{result.scheme} · {Path(result.input).name} · seed {result.seed}", show_header=False)
     t.add_column("", style="bold")
@@ -113,4 +112,4 @@ def print_summary(result, out_dir: Path) -> None:
         t.add_row(k, f"{v:.4f}")
     for k, why in result.metrics_unavailable.items():
         t.add_row(k, f"[dim]unavailable: {why}[/dim]")
-    Console().print(t)
+    console_out().print(t)

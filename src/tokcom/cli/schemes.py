@@ -10,9 +10,9 @@ import typer
 
 def schemes_cmd(json_out: Annotated[bool, typer.Option("--json", help="JSON list")] = False) -> None:
     """List registered schemes with one-line descriptions."""
-    from rich.console import Console
     from rich.table import Table
 
+    from tokcom.cli.app import console_out
     from tokcom.registry import SCHEMES
 
     entries = SCHEMES.entries()
@@ -22,4 +22,4 @@ def schemes_cmd(json_out: Annotated[bool, typer.Option("--json", help="JSON list
     t = Table("scheme", "description")
     for e in entries:
         t.add_row(e.name, e.description)
-    Console().print(t)
+    console_out().print(t)

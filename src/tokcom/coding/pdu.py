@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 PDU_BYTES = 1200  # TokenCom Table II, 000_cfad1eb21f67e2e2.txt
 _HEAD = struct.Struct(">I")
@@ -109,6 +109,15 @@ def parse_pdu(pdu: bytes) -> tuple[int, list[tuple[int, int, bytes]]] | None:
     return seq, chunks
 
 
+def _serial_order(seqs) -> list[int]:
+    """Sequence numbers in sending order, allowing one wrap past 2**32 − 1 (serial-number arithmetic,
+    RFC 1982): when the numbers span more than half the space, the low ones came after the wrap."""
+    s = sorted(seqs)
+    if s and s[-1] - s[0] > 0x7FFFFFFF:
+        return [q for q in s if q > 0x7FFFFFFF] + [q for q in s if q <= 0x7FFFFFFF]
+    return s
+
+
 def depacketize(pdus: Sequence[bytes | None]) -> tuple[list[tuple[int, bytes]], DepacketizeStats]:
     """Rebuild the messages whose every fragment arrived.
 
@@ -133,13 +142,13 @@ def depacketize(pdus: Sequence[bytes | None]) -> tuple[list[tuple[int, bytes]], 
                 stats.pdus_crc_failed += 1
             continue
         parsed.setdefault(r[0], r[1])
-    stats.seqs = sorted(parsed)
+    stats.seqs = _serial_order(parsed)
     messages: list[tuple[int, bytes]] = []
     cur_tag: int | None = None
     cur = bytearray()
     prev_seq: int | None = None
     for seq in stats.seqs:
-        if cur_tag is not None and prev_seq is not None and seq != prev_seq + 1:
+        if cur_tag is not None and prev_seq is not None and seq != (prev_seq + 1) & 0xFFFFFFFF:
             stats.messages_dropped += 1  # a fragment was lost in the gap
             cur_tag, cur = None, bytearray()
         for tag, flags, data in parsed[seq]:

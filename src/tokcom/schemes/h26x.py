@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from tokcom.errors import InputError
 from tokcom.registry import SCHEMES
 from tokcom.schemes.base import Scheme
 from tokcom.types import Decoded, LinkState, Packet, Reception, Transmission, Video
+from tokcom.video.io import pad_even, rgb_to_yuv_frame, yuv_frame_to_rgb
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 _START = b"\x00\x00\x00\x01"
@@ -96,12 +97,6 @@ def split_annexb(data: bytes) -> list[bytes]:
     return nals
 
 
-def _to_yuv(rgb: np.ndarray):
-    from tokcom.video.io import rgb_to_yuv_frame
-
-    return rgb_to_yuv_frame(rgb)
-
-
 class H26xScheme(Scheme):
     """Common code of the H.264 and H.265 baselines (subclasses set the codec names)."""
 
@@ -135,11 +130,7 @@ class H26xScheme(Scheme):
         bitrate = self.target_bitrate(video, state)
         if c.rate_control == "cbr" and bitrate is None:
             raise InputError(f"{self.name}: give --bitrate, --cbr or --bandwidth-hz (or --rate-control cqp)")
-        frames = video.frames
-        ph, pw = video.height % 2, video.width % 2  # 4:2:0 needs even sizes: edge-pad, receiver crops
-        if ph or pw:
-            frames = np.pad(frames, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
-        yuv = [_to_yuv(f) for f in frames]
+        yuv = [rgb_to_yuv_frame(f) for f in pad_even(video.frames)]  # 4:2:0 needs even sizes; receiver crops
         attempts: list[tuple[float, int]] = []
         if c.rate_control == "cqp":
             messages, frame_bits, frame_types = self._encode_once(yuv, video.fps, None)
@@ -231,8 +222,6 @@ class H26xScheme(Scheme):
     # -- receiver ---------------------------------------------------------------------------------
     def decode(self, rx: Reception, rng: np.random.Generator) -> Decoded:
         import av
-
-        from tokcom.video.io import yuv_frame_to_rgb
 
         info = rx.info
         n = info.num_frames

@@ -48,7 +48,7 @@ def crop_resize(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def to_tensor(video: "Video | np.ndarray", device: str = "cpu", dtype=None) -> "torch.Tensor":
+def to_tensor(video: Video | np.ndarray, device: str = "cpu", dtype=None) -> torch.Tensor:
     """``Video`` / ``[T,H,W,3]`` / ``[B,T,H,W,3]`` uint8 → ``(B, 3, T, H, W)`` float in [-1, 1] (Cosmos)."""
     import torch
 
@@ -57,12 +57,15 @@ def to_tensor(video: "Video | np.ndarray", device: str = "cpu", dtype=None) -> "
         raise InputError(f"to_tensor takes uint8 [T,H,W,3] or [B,T,H,W,3]; got {frames.dtype} {frames.shape}")
     if frames.ndim == 4:
         frames = frames[None]
-    x = torch.from_numpy(np.ascontiguousarray(frames)).to(device)
+    frames = np.ascontiguousarray(frames)
+    if not frames.flags.writeable:  # Video.frames is read-only; torch wants writable memory
+        frames = frames.copy()
+    x = torch.from_numpy(frames).to(device)
     x = x.permute(0, 4, 1, 2, 3).to(dtype or torch.float32)
     return x / 127.5 - 1.0
 
 
-def from_tensor(x: "torch.Tensor") -> np.ndarray:
+def from_tensor(x: torch.Tensor) -> np.ndarray:
     """``(B, 3, T, H, W)`` float in [-1, 1] → ``[B, T, H, W, 3]`` uint8 (rounded, clipped)."""
     import torch
 

@@ -31,8 +31,10 @@ def test_bler_monotone_in_snr_rate_and_above_normal_approximation():
         assert np.all(b >= lay_na * 0.999 - 1e-15)
     # at a fixed SNR, BLER grows with spectral efficiency within the table
     at = [float(abstract.bler(m.num_bits_per_symbol, m.coderate, 8.0, 1024)) for m in mcs_table(1)]
-    assert all(b1 <= b2 + 1e-9 for b1, b2 in zip(at, at[1:]) if True) or True
     assert at[0] < 1e-6 and at[-1] > 0.99
+    for q in (2, 4, 6):  # within a modulation, BLER grows with the code rate
+        sub = [b for m, b in zip(mcs_table(1), at) if m.num_bits_per_symbol == q]
+        assert all(b1 <= b2 + 1e-12 for b1, b2 in zip(sub, sub[1:]))
 
 
 def test_block_length_and_code_blocks():
@@ -66,13 +68,13 @@ def test_abstract_matches_bit_true_within_factor_2():
     pytest.importorskip("sionna")
     from tokcom.link.phy import simulate_bler
 
-    k, nb = 1024, 160
+    k, nb = 1024, 120
     cases = [(2, 0.3), (2, 602 / 1024), (4, 0.5), (4, 616 / 1024), (6, 567 / 1024), (6, 772 / 1024)]
     checked = 0
     for qm, r in cases:
         # SNRs where the abstract model predicts 30 % and 8 %
         grid = np.arange(-10, 30, 0.01)
-        b = abstract.bler(qm, r, grid, k)
+        b = np.maximum(abstract.bler(qm, r, grid, k), 1e-300)
         snrs = [float(grid[np.argmin(np.abs(np.log(b) - np.log(t)))]) for t in (0.3, 0.08)]
         pts = simulate_bler(qm, r, k, snrs, num_blocks=nb, seed=2024)
         for p in pts:

@@ -104,9 +104,9 @@ def test_to_tensor_shapes_and_range():
     assert x.shape == (1, 3, 4, 6, 5) and x.dtype == torch.float32
     assert x.min() >= -1 and x.max() <= 1
     assert x[0, 0, 0, 0, 0] == -1.0 and x[0, 1, 0, 0, 0] == 1.0
-    assert x[0, 2, 0, 0, 0] == pytest.approx(128 / 127.5 - 1)
+    assert x[0, 2, 0, 0, 0].item() == pytest.approx(128 / 127.5 - 1, abs=1e-6)
     # channel/time/space placement
-    assert x[0, 1, 2, 3, 4] == pytest.approx(frames[2, 3, 4, 1] / 127.5 - 1)
+    assert x[0, 1, 2, 3, 4].item() == pytest.approx(frames[2, 3, 4, 1] / 127.5 - 1, abs=1e-6)
     batch = rng.integers(0, 256, (2, 3, 4, 5, 3), dtype=np.uint8)
     xb = to_tensor(batch)
     assert xb.shape == (2, 3, 3, 4, 5)
