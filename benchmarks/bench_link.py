@@ -27,13 +27,11 @@ def main() -> None:
     ap.add_argument("--snr-db", type=float, default=10.0)
     ap.add_argument("--mod", default="16qam")
     ap.add_argument("--rate", type=float, default=0.5)
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = leave)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads while decoding (0 = leave torch's)")
     a = ap.parse_args()
 
     import torch
 
-    if a.threads:
-        torch.set_num_threads(a.threads)
     from tokcom.link.mcs import parse_modulation
     from tokcom.link.phy import BitTruePhy, ChannelSpec, tb_layout
 
@@ -41,7 +39,8 @@ def main() -> None:
     lay = tb_layout(a.k, qm, a.rate)
     rng = np.random.default_rng(0)
     bits = rng.integers(0, 2, (a.pdus, lay.tb_size), dtype=np.uint8)
-    phy = BitTruePhy(device=a.device, batch_size=a.pdus)
+    nt = a.threads or None
+    phy = BitTruePhy(device=a.device, batch_size=a.pdus, num_threads=nt)
     phy.transmit(bits[:2], lay, a.snr_db, ChannelSpec(), seed=0)  # build + warm up
     if a.device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -54,7 +53,7 @@ def main() -> None:
                "info_mbit_per_s": ok.sum() * a.k / tb / 1e6, "decoded": int(ok.sum())}
 
     # same Sionna blocks, one PDU per call
-    one = BitTruePhy(device=a.device, batch_size=1)
+    one = BitTruePhy(device=a.device, batch_size=1, num_threads=nt)
     one.transmit(bits[:1], lay, a.snr_db, ChannelSpec(), seed=0)
     n1 = min(a.per_pdu, a.pdus)
     t = time.perf_counter()
@@ -84,7 +83,7 @@ def main() -> None:
     ray.carry(txr, np.random.default_rng(1))
     tr = time.perf_counter() - t
     out = {
-        "device": a.device, "torch_threads": torch.get_num_threads(), "mod": a.mod, "rate": a.rate, "k": a.k,
+        "device": a.device, "decoder_threads": a.threads or torch.get_num_threads(), "mod": a.mod, "rate": a.rate, "k": a.k,
         "tb_size": lay.tb_size, "snr_db": a.snr_db,
         "bit_true_batched": batched, "bit_true_per_pdu": per_pdu,
         "batching_speedup": batched["pdus_per_s"] / per_pdu["pdus_per_s"],

@@ -39,13 +39,13 @@ NOT_PHOTOS = ("stripes", "radioactive", "warm-no-logo", "cold-no-logo", "dark-no
 def _package_roots(work: Path) -> list[tuple[str, Path]]:
     roots = []
     for pkg in PACKAGES:
-        installed = subprocess.run(["dpkg", "-L", pkg], capture_output=True, text=True).returncode == 0
+        installed = subprocess.run(["dpkg", "-L", pkg], capture_output=True, text=True, check=False).returncode == 0
         if installed:
             roots.append((pkg, Path("/")))
             continue
         d = work / pkg
         d.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run(["apt-get", "download", pkg], cwd=d, capture_output=True, text=True)
+        r = subprocess.run(["apt-get", "download", pkg], cwd=d, capture_output=True, text=True, check=False)
         debs = list(d.glob("*.deb"))
         if r.returncode != 0 or not debs:
             print(f"warning: could not download {pkg}: {(r.stderr or '').strip().splitlines()[-1:]}")

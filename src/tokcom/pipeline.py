@@ -151,7 +151,5 @@ def _state_dict(state) -> dict[str, Any]:
         "channel_use_budget": state.channel_use_budget,
     }
     if state.mcs is not None:
-        d["mcs"] = {"index": state.mcs.index, "table": state.mcs.table, "modulation": state.mcs.modulation,
-                    "num_bits_per_symbol": state.mcs.num_bits_per_symbol, "coderate": state.mcs.coderate,
-                    "spectral_efficiency": state.mcs.spectral_efficiency}
+        d["mcs"] = state.mcs.to_dict()
     return d

@@ -125,6 +125,12 @@ class Mcs:
         """Information bits per complex channel use, Qm·R."""
         return self.num_bits_per_symbol * self.coderate
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for reports: index, table, modulation, Qm, code rate, spectral efficiency."""
+        return {"index": self.index, "table": self.table, "modulation": self.modulation,
+                "num_bits_per_symbol": self.num_bits_per_symbol, "coderate": self.coderate,
+                "spectral_efficiency": self.spectral_efficiency}
+
     @property
     def modulation(self) -> str:
         return {1: "BPSK", 2: "QPSK", 4: "16QAM", 6: "64QAM", 8: "256QAM", 10: "1024QAM"}.get(
@@ -171,7 +177,13 @@ class LinkState:
         pdu_loss: expected PDU loss probability at ``mcs`` (BLER), or None.
         channel_use_budget: complex channel uses available for the whole video, or None (unconstrained).
         bandwidth_hz: the channel bandwidth when the rate target is a bandwidth.
+        bitrate_bps: the source bitrate when the rate target is a bitrate (``--bitrate``).
         duration_s: the video's duration (the budget's time span).
+        overhead: ρ_oh, the share of channel uses that carry data (TokenCom eq. 16).
+        bler_target: the link's BLER target for adaptation, or None.
+        predict_bler: ``predict_bler(mcs, num_bits)`` → the BLER the transmitter expects for a PDU of
+            ``num_bits`` payload bits sent with ``mcs`` at ``snr_db`` (what unequal-error-protection and
+            per-stream MCS choices need); None for links without a PHY model.
     """
 
     snr_db: float | None = None
@@ -180,7 +192,11 @@ class LinkState:
     pdu_loss: float | None = None
     channel_use_budget: int | None = None
     bandwidth_hz: float | None = None
+    bitrate_bps: float | None = None
     duration_s: float | None = None
+    overhead: float = 1.0
+    bler_target: float | None = None
+    predict_bler: Callable[[Mcs, int], float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def source_bit_budget(self) -> int | None:

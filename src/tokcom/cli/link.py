@@ -267,19 +267,28 @@ def tables_cmd(
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(2, "--workers"),
     only: str | None = typer.Option(None, "--only", help="comma-separated curve labels (e.g. table1-3)"),
+    tail_blocks: int = typer.Option(500, "--tail-blocks", help="blocks of each tail point (BLER 1e-2, 2e-3)"),
+    refine_only: bool = typer.Option(False, "--refine-only",
+                                     help="only add tail points to the existing table's curves and refit"),
 ) -> None:
-    """Regenerate the abstract PHY's BLER table by Monte Carlo with the bit-true PHY (minutes to an hour)."""
+    """Regenerate the abstract PHY's BLER table by Monte Carlo with the bit-true PHY (about an hour on 2 cores)."""
     from tokcom.link.abstract import TABLE_FILE, _table_path
-    from tokcom.link.tablegen import generate
+    from tokcom.link.tablegen import generate, refine
 
     path = out or _table_path()
     if path.suffix != ".json":
         raise InputError(f"--out must be a .json file; got {path}")
-    if k < 24 or max_blocks < 1 or max_errors < 1 or workers < 1 or not (0 < step_db <= 2):
-        raise InputError("--k ≥ 24, --max-blocks/--max-errors/--workers ≥ 1, 0 < --step-db ≤ 2")
+    if k < 24 or max_blocks < 1 or max_errors < 1 or workers < 1 or tail_blocks < 0 or not (0 < step_db <= 2):
+        raise InputError("--k ≥ 24, --max-blocks/--max-errors/--workers ≥ 1, --tail-blocks ≥ 0, 0 < --step-db ≤ 2")
+    if refine_only:
+        if not path.exists():
+            raise InputError(f"--refine-only needs an existing table; {path} does not exist")
+        refine(path, tail_blocks=tail_blocks, max_errors=max_errors, seed=seed, workers=workers)
+        typer.echo(f"refined {path}")
+        return
     labels = [s.strip() for s in only.split(",")] if only else None
     cmd = (f"tokcom link tables --k {k} --step-db {step_db} --max-blocks {max_blocks} --max-errors {max_errors} "
-           f"--seed {seed}" + (f" --only {only}" if only else ""))
+           f"--seed {seed} --tail-blocks {tail_blocks}" + (f" --only {only}" if only else ""))
     generate(path, k=k, step_db=step_db, max_blocks=max_blocks, max_errors=max_errors, seed=seed,
-             workers=workers, labels=labels, command=cmd)
+             workers=workers, labels=labels, command=cmd, tail_blocks=tail_blocks)
     typer.echo(f"wrote {path} ({TABLE_FILE})")

@@ -9,11 +9,12 @@ Where the curves come from (``tables/bler_awgn.json``, shipped with the package)
 * **Sionna's shipped curves** (``sionna/sys/bler_tables/PDSCH_table2.json``, code block size 1000) for the
   256QAM rows of Table 5.1.3.1-2, which the Monte Carlo grid does not cover.
 
-Each curve is summarised by a two-parameter *gap model* fitted by binomial maximum likelihood to its
+Each curve is summarised by a three-parameter *gap model* fitted by binomial maximum likelihood to its
 (SNR, blocks, errors) points: the normal approximation shifted by an SNR gap and stretched by a slope
-factor,
+factor, with its own slope below BLER 0.5 (LDPC waterfalls flatten in the tail),
 
-    BLER(γ) = Q( s · (n·C(γ/g) − k + ½·log2 n) / sqrt(n·V(γ/g)) ),   g = 10^(gap_db/10),
+    A(γ) = (n·C(γ/g) − k + ½·log2 n) / sqrt(n·V(γ/g)),   g = 10^(gap_db/10),
+    BLER(γ) = Q(s·A) for A < 0 (BLER > 0.5),   Q(s_tail·A) for A ≥ 0,
 
 with n the complex channel uses and k the TB bits of the block (:mod:`tokcom.link.capacity`). The model is
 monotone in SNR, exact in shape where the curve was measured, and carries the block-length dependence of
@@ -56,20 +57,45 @@ class Curve:
     gap_db: float
     slope: float
     source: str
+    slope_tail: float | None = None
 
 
-def gap_model_bler(snr_db: np.ndarray | float, k: float, n: float, gap_db: float, slope: float) -> np.ndarray:
+def gap_model_bler(snr_db: np.ndarray | float, k: float, n: float, gap_db: float, slope: float,
+                   slope_tail: float | None = None) -> np.ndarray:
     """BLER of the gap model (module docstring) for a block of ``k`` bits in ``n`` complex channel uses."""
     s = np.asarray(snr_db, dtype=float) - gap_db
     c = cap.shannon_capacity(s)
     v = np.maximum(cap.dispersion(s), 1e-30)
-    arg = slope * (n * c - k + 0.5 * math.log2(max(n, 2.0))) / np.sqrt(n * v)
-    return cap.qfunc(arg)
+    a = (n * c - k + 0.5 * math.log2(max(n, 2.0))) / np.sqrt(n * v)
+    st = slope if slope_tail is None else slope_tail
+    return cap.qfunc(np.where(a < 0, slope * a, st * a))  # BLER > 0.5 uses ``slope``, the tail ``slope_tail``
 
 
 def fit_gap_model(points: list[tuple[float, int, int]], k: float, n: float,
                   slope: float | None = None) -> tuple[float, float]:
     """Binomial ML fit of (gap_db, slope) to ``[(snr_db, blocks, errors), ...]`` (``slope`` given: gap only)."""
+    return _fit(points, k, n, slope)[:2]
+
+
+def fit_gap_model_tail(points: list[tuple[float, int, int]], k: float, n: float) -> tuple[float, float, float]:
+    """Binomial ML fit of (gap_db, slope, slope_tail): separate slopes above and below BLER 0.5."""
+    from scipy.optimize import minimize
+
+    g0, s0 = _fit(points, k, n, None)[:2]
+    snr = np.array([p[0] for p in points], dtype=float)
+    nb = np.array([p[1] for p in points], dtype=float)
+    ne = np.array([p[2] for p in points], dtype=float)
+
+    def nll(theta: np.ndarray) -> float:
+        p = np.clip(gap_model_bler(snr, k, n, theta[0], math.exp(theta[1]), math.exp(theta[2])), 1e-12, 1 - 1e-12)
+        return float(-(ne * np.log(p) + (nb - ne) * np.log1p(-p)).sum())
+
+    res = minimize(nll, np.array([g0, math.log(s0), math.log(s0)]), method="Nelder-Mead",
+                   options={"xatol": 1e-4, "fatol": 1e-6, "maxiter": 4000})
+    return float(res.x[0]), float(math.exp(res.x[1])), float(math.exp(res.x[2]))
+
+
+def _fit(points: list[tuple[float, int, int]], k: float, n: float, slope: float | None) -> tuple[float, float]:
     from scipy.optimize import minimize
 
     snr = np.array([p[0] for p in points], dtype=float)
@@ -114,7 +140,8 @@ def curves(path: str | None = None) -> dict[int, list[Curve]]:
             continue
         out.setdefault(int(c["num_bits_per_symbol"]), []).append(
             Curve(int(c["num_bits_per_symbol"]), float(c["coderate"]), float(c["fit"]["gap_db"]),
-                  float(c["fit"]["slope"]), str(c.get("source", "tokcom"))))
+                  float(c["fit"]["slope"]), str(c.get("source", "tokcom")),
+                  float(c["fit"].get("slope_tail", c["fit"]["slope"]))))
     for q in out:
         # one entry per rate (own curves win over Sionna's when both exist)
         by_rate: dict[float, Curve] = {}
@@ -124,15 +151,17 @@ def curves(path: str | None = None) -> dict[int, list[Curve]]:
     return out
 
 
-def curve_params(num_bits_per_symbol: int, coderate: float) -> tuple[float, float]:
-    """(gap_db, slope) of (Qm, R), interpolated linearly in R between tabulated rates (clamped)."""
+def curve_params(num_bits_per_symbol: int, coderate: float) -> tuple[float, float, float]:
+    """(gap_db, slope, slope_tail) of (Qm, R), interpolated linearly in R between tabulated rates (clamped)."""
     cs = curves().get(int(num_bits_per_symbol))
     if not cs:
         raise InputError(f"no BLER curves for {num_bits_per_symbol} bits per symbol")
     rates = np.array([c.coderate for c in cs])
     gaps = np.array([c.gap_db for c in cs])
     slopes = np.array([c.slope for c in cs])
-    return float(np.interp(coderate, rates, gaps)), float(np.interp(coderate, rates, slopes))
+    tails = np.array([c.slope_tail if c.slope_tail is not None else c.slope for c in cs])
+    return (float(np.interp(coderate, rates, gaps)), float(np.interp(coderate, rates, slopes)),
+            float(np.interp(coderate, rates, tails)))
 
 
 def block_bler(num_bits_per_symbol: int, coderate: float, snr_db: np.ndarray | float, tb_size: int,
@@ -145,9 +174,9 @@ def block_bler(num_bits_per_symbol: int, coderate: float, snr_db: np.ndarray | f
     Returns:
         BLER, same shape as ``snr_db`` (float64).
     """
-    gap, slope = curve_params(num_bits_per_symbol, coderate)
+    gap, slope, slope_tail = curve_params(num_bits_per_symbol, coderate)
     k_cb, n_cb = tb_size / num_cb, num_symbols / num_cb
-    cb = gap_model_bler(snr_db, k_cb, n_cb, gap, slope)
+    cb = gap_model_bler(snr_db, k_cb, n_cb, gap, slope, slope_tail)
     # no practical code beats the normal approximation: keep the fitted tail above it
     cb = np.maximum(cb, cap.normal_approx_bler(snr_db, k_cb, n_cb))
     return 1.0 - (1.0 - cb) ** num_cb

@@ -10,8 +10,8 @@ transmitter knows only the average SNR.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from tokcom.errors import InputError
 from tokcom.link import abstract

@@ -46,7 +46,7 @@ class ErasureLink(Link):
             bits_per_channel_use=c.bits_per_channel_use,
             pdu_loss=c.pdu_loss,
             channel_use_budget=channel_use_budget(info, rate, c.bits_per_channel_use),
-            bandwidth_hz=rate.bandwidth_hz,
+            bandwidth_hz=rate.bandwidth_hz, bitrate_bps=rate.bitrate_bps,
             duration_s=info.duration_s,
         )
 

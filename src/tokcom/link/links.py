@@ -111,12 +111,6 @@ class RayleighConfig:
             raise InputError(f"--csi-nmse-db must be in [-60, 10]; got {self.csi_nmse_db}")
 
 
-def _mcs_dict(m: Mcs) -> dict[str, Any]:
-    return {"index": m.index, "table": m.table, "modulation": m.modulation,
-            "num_bits_per_symbol": m.num_bits_per_symbol, "coderate": m.coderate,
-            "spectral_efficiency": m.spectral_efficiency}
-
-
 class _NrLink(Link):
     """Shared machinery of the AWGN and Rayleigh links."""
 
@@ -124,7 +118,7 @@ class _NrLink(Link):
         return ChannelSpec()
 
     def _bler_fn(self):
-        return awgn_bler_fn(self.config.pdu_bits)
+        return self._bler_fn_k(self.config.pdu_bits)
 
     def mcs(self) -> tuple[Mcs, float, bool]:
         """(MCS, its BLER at ``snr_db`` for ``pdu_bits``-bit PDUs, target met)."""
@@ -142,12 +136,26 @@ class _NrLink(Link):
                 self._adapted = (a.mcs, a.bler, a.feasible)
         return self._adapted
 
+    def _bler_fn_k(self, k: int):
+        return awgn_bler_fn(k)
+
+    def predict_bler(self, mcs: Mcs, num_bits: int) -> float:
+        """BLER the transmitter expects for a ``num_bits``-bit PDU with ``mcs`` at ``snr_db`` (abstract PHY)."""
+        cache = self.__dict__.setdefault("_predicted", {})
+        key = (mcs.num_bits_per_symbol, round(mcs.coderate, 9), int(num_bits))
+        if key not in cache:
+            cache[key] = float(self._bler_fn_k(max(int(num_bits), 24))(mcs, self.config.snr_db))
+        return cache[key]
+
     def state(self, info: StreamInfo, rate: Rate = Rate()) -> LinkState:
         m, b, _ = self.mcs()
-        bpcu = raw_spectral_efficiency(m, self.config.overhead)  # eq. (16), 000_cfad1eb21f67e2e2.txt
-        return LinkState(snr_db=self.config.snr_db, mcs=m, bits_per_channel_use=bpcu, pdu_loss=b,
+        c = self.config
+        bpcu = raw_spectral_efficiency(m, c.overhead)  # eq. (16), 000_cfad1eb21f67e2e2.txt
+        return LinkState(snr_db=c.snr_db, mcs=m, bits_per_channel_use=bpcu, pdu_loss=b,
                          channel_use_budget=channel_use_budget(info, rate, bpcu),
-                         bandwidth_hz=rate.bandwidth_hz, duration_s=info.duration_s)
+                         bandwidth_hz=rate.bandwidth_hz, bitrate_bps=rate.bitrate_bps,
+                         duration_s=info.duration_s, overhead=c.overhead,
+                         bler_target=c.bler_target, predict_bler=self.predict_bler)
 
     def _pdu_mcs(self, p: Packet, default: Mcs) -> Mcs:
         m = p.mcs or default
@@ -236,7 +244,7 @@ class _NrLink(Link):
             s["pdus_lost"] += int(lost[i])
             s["channel_uses"] += uses[i]
             s["source_bits"] += int(p.num_bits)
-            s["mcs"] = _mcs_dict(mcs_of[i])
+            s["mcs"] = mcs_of[i].to_dict()
             s["tb_sizes"].add(layouts[i].tb_size)
             if not np.isnan(bler_used[i]):
                 s["bler"].append(float(bler_used[i]))
@@ -247,7 +255,7 @@ class _NrLink(Link):
         return {
             "phy": c.phy,
             "snr_db": c.snr_db,
-            "mcs": _mcs_dict(m),
+            "mcs": m.to_dict(),
             "mcs_adapted": c.mcs_index is None,
             "mcs_candidates": c.mcs_set or f"38.214 table {c.mcs_table}",
             "bler_at_pdu_bits": b,
@@ -279,9 +287,9 @@ class RayleighLink(_NrLink):
         c = self.config
         return ChannelSpec("rayleigh", c.coherence_channel_uses, c.csi_nmse_db, c.equalizer)
 
-    def _bler_fn(self):
+    def _bler_fn_k(self, k: int):
         c = self.config
-        return rayleigh_bler_fn(c.pdu_bits, c.coherence_channel_uses, c.csi_nmse_db)
+        return rayleigh_bler_fn(k, c.coherence_channel_uses, c.csi_nmse_db)
 
     def _abstract_bler(self, layouts: list, rng: np.random.Generator) -> np.ndarray:
         """MIESM per PDU: draw its coherence blocks, map to one effective SNR, look up the AWGN curve."""

@@ -50,6 +50,11 @@ class H26xConfig:
         rate_tolerance: CBR mode re-encodes until the PDU bits are within this relative error of the
             target (or ``rate_iterations`` runs are spent; the closest run not above the target wins).
         rate_iterations: at most this many encoder runs in CBR mode.
+        mcs_set: over a link with a PHY, the transmitter sends the whole stream with one MCS from this named
+            set (``tokcom.link.mcs.NAMED_SETS``): the highest-throughput one whose predicted BLER meets the
+            link's target at the estimated SNR, else the most robust one. The default ``tokencom-h265`` =
+            {QPSK 1/2, 16QAM 1/2} is TokenCom's "adaptive H.265" baseline (000, Table II), which fails at
+            low SNR as in its Table III. ``none`` leaves the choice to the link (full-table adaptation).
     """
 
     bitrate_bps: float | None = None
@@ -62,6 +67,7 @@ class H26xConfig:
     pdu_bytes: int = PDU_BYTES
     rate_tolerance: float = 0.05
     rate_iterations: int = 4
+    mcs_set: str | None = "tokencom-h265"
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -74,6 +80,12 @@ class H26xConfig:
             raise InputError(f"--bitrate must be positive; got {self.bitrate_bps}")
         if not self.vbv_buffer_s > 0:
             raise InputError(f"vbv-buffer-s must be positive; got {self.vbv_buffer_s}")
+        if self.mcs_set is not None and self.mcs_set.lower() in ("none", "link", ""):
+            object.__setattr__(self, "mcs_set", None)
+        if self.mcs_set is not None:
+            from tokcom.link.mcs import named_set
+
+            named_set(self.mcs_set)  # unknown set → InputError listing the valid ones
         if not 0 < self.rate_tolerance < 1 or self.rate_iterations < 1:
             raise InputError("rate-tolerance must be in (0, 1) and rate-iterations ≥ 1")
         if not 64 <= self.pdu_bytes <= 65535:
@@ -105,14 +117,36 @@ class H26xScheme(Scheme):
     decoder_name: str
 
     # -- transmitter ------------------------------------------------------------------------------
-    def target_bitrate(self, video: Video, state: LinkState) -> float | None:
-        """The source bitrate to aim for: ``--bitrate``, else the link's budget over the video's duration."""
+    def choose_mcs(self, state: LinkState):
+        """The MCS for the whole stream (see ``H26xConfig.mcs_set``) and its predicted BLER, or (None, None)
+        when the link has no PHY model or the set is ``none`` (the link adapts)."""
+        if self.config.mcs_set is None or state.predict_bler is None or state.snr_db is None:
+            return None, None
+        from tokcom.link.adaptation import select_mcs
+        from tokcom.link.mcs import named_set
+
+        k = 8 * self.config.pdu_bytes
+        a = select_mcs(state.snr_db, candidates=named_set(self.config.mcs_set), k=k,
+                       bler_target=state.bler_target or 0.002, bler_fn=lambda m, _s: state.predict_bler(m, k))
+        return a.mcs, a.bler
+
+    def target_bitrate(self, video: Video, state: LinkState, mcs=None) -> float | None:
+        """The source bitrate to aim for: the scheme's ``bitrate_bps``, else the run's ``--bitrate``, else the
+        link's channel-use budget × the bits one channel use carries with the stream's MCS (ρ_oh·Qm·R), over
+        the video's duration."""
         if self.config.bitrate_bps is not None:
             return float(self.config.bitrate_bps)
-        budget = state.source_bit_budget
-        if budget is not None:
-            return budget / video.duration_s
-        return None
+        if state.bitrate_bps is not None:
+            return float(state.bitrate_bps)
+        if state.channel_use_budget is None:
+            return None
+        if mcs is not None:
+            bpcu = state.overhead * mcs.spectral_efficiency
+        elif state.bits_per_channel_use is not None:
+            bpcu = state.bits_per_channel_use
+        else:
+            return None
+        return state.channel_use_budget * bpcu / video.duration_s
 
     def _codec_options(self, bitrate: float | None, fps: float) -> dict[str, str]:
         c = self.config
@@ -127,7 +161,8 @@ class H26xScheme(Scheme):
 
     def encode(self, video: Video, state: LinkState, rng: np.random.Generator) -> Transmission:
         c = self.config
-        bitrate = self.target_bitrate(video, state)
+        mcs, mcs_bler = self.choose_mcs(state)
+        bitrate = self.target_bitrate(video, state, mcs)
         if c.rate_control == "cbr" and bitrate is None:
             raise InputError(f"{self.name}: give --bitrate, --cbr or --bandwidth-hz (or --rate-control cqp)")
         yuv = [rgb_to_yuv_frame(f) for f in pad_even(video.frames)]  # 4:2:0 needs even sizes; receiver crops
@@ -156,7 +191,7 @@ class H26xScheme(Scheme):
                     break
                 enc_bitrate *= goal_bits / bits
             _, messages, frame_bits, frame_types, pdus = best
-        packets = tuple(Packet(p, stream="video", seq=i) for i, p in enumerate(pdus))
+        packets = tuple(Packet(p, stream="video", seq=i, mcs=mcs) for i, p in enumerate(pdus))
         bitstream_bits = int(frame_bits.sum())
         report = {
             "codec": self.encoder_name,
@@ -164,6 +199,10 @@ class H26xScheme(Scheme):
             "rate_control": c.rate_control,
             "target_bitrate_bps": bitrate,
             "rate_attempts": [{"encoder_bitrate_bps": b, "bits": n} for b, n in attempts],
+            "rate_ratio": (8 * sum(len(p) for p in pdus)) / (bitrate * video.duration_s) if bitrate else None,
+            "mcs": mcs.to_dict() if mcs is not None else "link adaptation",
+            "mcs_set": c.mcs_set,
+            "predicted_bler": mcs_bler,
             "bitstream_bits": bitstream_bits,
             "pdu_overhead_bits": int(sum(8 * len(p) for p in pdus)) - bitstream_bits,
             "nal_units": len(messages),

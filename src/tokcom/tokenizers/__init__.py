@@ -32,9 +32,17 @@ from tokcom.tokenizers.base import (
 )
 
 __all__ = [
-    "TOKENIZERS", "TokenizerEntry", "load_tokenizer", "list_tokenizers", "tokenizer_spec",
-    "DiscreteVideoTokenizer", "ContinuousVideoTokenizer", "ProgressiveTokenizer", "VideoTokenizerSpec",
-    "causal_latent_frames", "padded_frames",
+    "TOKENIZERS",
+    "ContinuousVideoTokenizer",
+    "DiscreteVideoTokenizer",
+    "ProgressiveTokenizer",
+    "TokenizerEntry",
+    "VideoTokenizerSpec",
+    "causal_latent_frames",
+    "list_tokenizers",
+    "load_tokenizer",
+    "padded_frames",
+    "tokenizer_spec",
 ]
 
 

@@ -24,10 +24,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = [
-    "VideoTokenizerSpec",
-    "DiscreteVideoTokenizer",
     "ContinuousVideoTokenizer",
+    "DiscreteVideoTokenizer",
     "ProgressiveTokenizer",
+    "VideoTokenizerSpec",
     "causal_latent_frames",
     "padded_frames",
 ]
@@ -96,7 +96,7 @@ class _VideoBase(ABC):
         return (causal_latent_frames(frames, self.temporal_factor), math.ceil(height / sf),
                 math.ceil(width / sf))
 
-    def pad(self, x: "torch.Tensor") -> "torch.Tensor":
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
         """Pad ``(B, 3, T, H, W)`` to ``1 + k·tf`` frames (repeat last) and multiples of ``sf`` (replicate)."""
         import torch
         import torch.nn.functional as F
@@ -115,7 +115,7 @@ class _VideoBase(ABC):
         return x
 
     @property
-    def device(self) -> "torch.device":
+    def device(self) -> torch.device:
         import torch
 
         return torch.device(getattr(self, "_device", "cpu"))
@@ -147,14 +147,14 @@ class DiscreteVideoTokenizer(_VideoBase):
         return self.spec.bits_per_token
 
     @abstractmethod
-    def encode(self, x: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(B,3,1+T,H,W)`` → ``(indices (B,t,h,w) int64, codes (B,D,t,h,w) float)``."""
 
     @abstractmethod
-    def decode(self, indices: "torch.Tensor") -> "torch.Tensor":
+    def decode(self, indices: torch.Tensor) -> torch.Tensor:
         """``(B,t,h,w)`` int64 → ``(B,3,1+(t-1)·tf,h·sf,w·sf)`` float in [-1, 1]."""
 
-    def reconstruct(self, x: "torch.Tensor") -> "torch.Tensor":
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """Encode then decode, cropped back to ``x``'s shape."""
         _, _, t, h, w = x.shape
         idx, _ = self.encode(x)
@@ -173,14 +173,14 @@ class ContinuousVideoTokenizer(_VideoBase):
         return self.spec.latent_channels
 
     @abstractmethod
-    def encode(self, x: "torch.Tensor") -> "torch.Tensor":
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``(B,3,1+T,H,W)`` → ``(B,C,t,h,w)`` float."""
 
     @abstractmethod
-    def decode(self, z: "torch.Tensor") -> "torch.Tensor":
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
         """``(B,C,t,h,w)`` → ``(B,3,1+(t-1)·tf,h·sf,w·sf)`` float in [-1, 1]."""
 
-    def reconstruct(self, x: "torch.Tensor") -> "torch.Tensor":
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         _, _, t, h, w = x.shape
         return self.decode(self.encode(x))[:, :, :t, :h, :w]
 
@@ -216,21 +216,21 @@ class ProgressiveTokenizer(ABC):
         sf = self.spatial_factor
         return math.ceil(height / sf) * math.ceil(width / sf)
 
-    def truncate(self, tokens: "torch.Tensor", k: int) -> "torch.Tensor":
+    def truncate(self, tokens: torch.Tensor, k: int) -> torch.Tensor:
         """Keep the first ``k`` tokens of every frame; the rest become the zero-flag."""
         out = tokens.clone()
         out[..., k:] = self.zero_token
         return out
 
     @abstractmethod
-    def encode(self, x: "torch.Tensor") -> "torch.Tensor":
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``(B,3,T,H,W)`` → ``(B,T,L)`` int64."""
 
     @abstractmethod
-    def decode(self, tokens: "torch.Tensor", size: tuple[int, int]) -> "torch.Tensor":
+    def decode(self, tokens: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """``(B,T,L)`` int64 (zero-flag allowed), ``size=(H,W)`` → ``(B,3,T,H,W)`` float in [-1, 1]."""
 
-    def reconstruct(self, x: "torch.Tensor", prefix: int | None = None) -> "torch.Tensor":
+    def reconstruct(self, x: torch.Tensor, prefix: int | None = None) -> torch.Tensor:
         """Encode, keep ``prefix`` tokens per frame (all when None), decode at ``x``'s size."""
         tok = self.encode(x)
         if prefix is not None:

@@ -2,7 +2,7 @@
 
 Clips are sampled with random crops, horizontal flips and random temporal stride from videos, and from
 stills by synthetic camera motion (a random per-frame pan, zoom and slight rotation applied by affine
-warps). Everything random comes from an explicit ``numpy.random.Generator``.
+warps); a fraction of the clips contain a scene cut. Everything random comes from an explicit ``numpy.random.Generator``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ class DataConfig:
     max_video_frames: frames kept per video (from the start).
     video_prob: probability of drawing a clip from a video (else from a still with synthetic motion).
     exclude: file names never used (the evaluation clip).
+    cut_prob: probability that a clip of ≥ 2 frames contains a scene cut (the frames after a random
+        position come from another random clip), so that causal groups spanning a cut are seen in training.
     """
 
     roots: tuple[str, ...]
@@ -36,6 +38,7 @@ class DataConfig:
     max_video_frames: int = 300
     video_prob: float = 0.5
     exclude: tuple[str, ...] = ("bikes.mp4",)
+    cut_prob: float = 0.15
 
 
 def _shrink(frames: np.ndarray, max_side: int) -> np.ndarray:
@@ -134,12 +137,18 @@ class ClipSampler:
                                     borderMode=cv2.BORDER_REFLECT)
         return out
 
+    def _one(self, rng: np.random.Generator, frames: int, crop: int) -> np.ndarray:
+        use_video = self.videos and (not self.images or rng.random() < self.cfg.video_prob)
+        return self._from_video(rng, frames, crop) if use_video else self._from_still(rng, frames, crop)
+
     def sample(self, rng: np.random.Generator, batch: int, frames: int, crop: int) -> np.ndarray:
         """``[batch, frames, crop, crop, 3]`` uint8 clips (random source, crop, flip, motion)."""
         out = np.empty((batch, frames, crop, crop, 3), np.uint8)
         for i in range(batch):
-            use_video = self.videos and (not self.images or rng.random() < self.cfg.video_prob)
-            clip = self._from_video(rng, frames, crop) if use_video else self._from_still(rng, frames, crop)
+            clip = self._one(rng, frames, crop)
+            if frames > 1 and rng.random() < self.cfg.cut_prob:
+                c = int(rng.integers(1, frames))
+                clip = np.concatenate([clip[:c], self._one(rng, frames - c, crop)])
             if rng.random() < 0.5:
                 clip = clip[:, :, ::-1]
             out[i] = clip

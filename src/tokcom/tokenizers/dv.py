@@ -55,7 +55,7 @@ class BuiltinDV(DiscreteVideoTokenizer):
 
     @classmethod
     def load(cls, name: str, device: str = "cpu", dtype: str = "fp32", path: str | Path | None = None,
-             **_: object) -> "BuiltinDV":
+             **_: object) -> BuiltinDV:
         """Load shipped weights (``path``: a folder holding ``<name>.safetensors/.json`` instead)."""
         sd, cfg = load_tensors(name, path)
         a = cfg["arch"]
@@ -87,7 +87,7 @@ class BuiltinDV(DiscreteVideoTokenizer):
         codes = self.net.fsq.indices_to_codes(indices.to(self._device))
         return self.decode_latent(codes)
 
-    def as_continuous(self) -> "BuiltinCV":
+    def as_continuous(self) -> BuiltinCV:
         """The same network as a continuous tokenizer (latent = bounded pre-quantisation latent)."""
         return BuiltinCV(self)
 

@@ -137,7 +137,7 @@ class DVNet(nn.Module):
     # ------------------------------------------------------------------ decoder
     def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
         """``(B,D,t,h,w)`` codes (or continuous latents in [-1,1]) → ``(B,3,1+(t-1)·tf,h·sf,w·sf)``."""
-        b, _, n, hh, ww = codes.shape
+        b, _, n = codes.shape[:3]
         y = _unfold2d(self.d_in(_fold2d(codes)), b)
         y = _fold2d(self.d_t(y))
         y = self.d_res0(y)

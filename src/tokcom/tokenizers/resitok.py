@@ -41,7 +41,7 @@ class ResiTok(ProgressiveTokenizer):
 
     @classmethod
     def load(cls, name: str = "tokcom-resitok", device: str = "cpu", dtype: str = "fp32",
-             path: str | Path | None = None, **_: object) -> "ResiTok":
+             path: str | Path | None = None, **_: object) -> ResiTok:
         sd, cfg = load_tensors(name, path)
         a = cfg["arch"]
         net = ResiNet(a["width"], tuple(a["levels"]), a.get("dec_blocks", 3))

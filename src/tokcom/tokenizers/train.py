@@ -77,7 +77,7 @@ class TrainConfig:
     log_every: int = 20
     arch: dict[str, Any] = field(default_factory=dict)
 
-    def resolved(self) -> "TrainConfig":
+    def resolved(self) -> TrainConfig:
         if self.model not in PRESETS:
             raise InputError(f"unknown built-in tokenizer {self.model!r}; valid: {', '.join(PRESETS)}")
         p = PRESETS[self.model]
@@ -154,7 +154,11 @@ def train(cfg: TrainConfig) -> Path:
     out = Path(cfg.out)
     ck = out / "ckpt"
     ck.mkdir(parents=True, exist_ok=True)
-    logf = open(out / "train.log", "a")
+
+    def write_log(rec: dict[str, Any]) -> None:
+        with open(out / "train.log", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+
     sampler = ClipSampler(DataConfig(tuple(cfg.data)))
     kind = PRESETS[cfg.model]["kind"]
     net = build_net(cfg.model, cfg.arch).to(device)
@@ -272,11 +276,9 @@ def train(cfg: TrainConfig) -> Path:
                     "lr": round(lr, 6), "s_per_step": round((time.time() - last) / cfg.log_every, 3),
                     "elapsed_s": round(time.time() - t_start, 1)}
             last = time.time()
-            logf.write(json.dumps(rec_) + "\n")
-            logf.flush()
+            write_log(rec_)
         if step % cfg.ckpt_every == 0:
             save()
     path = save()
-    logf.write(json.dumps({"done": step, "elapsed_s": round(time.time() - t_start, 1)}) + "\n")
-    logf.close()
+    write_log({"done": step, "elapsed_s": round(time.time() - t_start, 1)})
     return path

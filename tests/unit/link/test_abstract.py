@@ -18,7 +18,7 @@ def test_table_has_provenance_and_all_table1_rows():
     for c in t["curves"]:
         if c["source"] == "tokcom":
             errs = [p[2] for p in c["points"]]
-            assert max(errs) > 0 and errs[-1] == 0  # walked through the waterfall
+            assert max(errs) > 0 and min(errs) == 0  # walked through the waterfall
 
 
 def test_bler_monotone_in_snr_rate_and_above_normal_approximation():
@@ -68,18 +68,20 @@ def test_abstract_matches_bit_true_within_factor_2():
     pytest.importorskip("sionna")
     from tokcom.link.phy import simulate_bler
 
-    k, nb = 1024, 120
+    k, nb = 1024, 500
     cases = [(2, 0.3), (2, 602 / 1024), (4, 0.5), (4, 616 / 1024), (6, 567 / 1024), (6, 772 / 1024)]
     checked = 0
     for qm, r in cases:
-        # SNRs where the abstract model predicts 30 % and 8 %
+        # SNRs where the abstract model predicts 30 %, 8 % and 1.5 %
         grid = np.arange(-10, 30, 0.01)
         b = np.maximum(abstract.bler(qm, r, grid, k), 1e-300)
-        snrs = [float(grid[np.argmin(np.abs(np.log(b) - np.log(t)))]) for t in (0.3, 0.08)]
+        snrs = [float(grid[np.argmin(np.abs(np.log(b) - np.log(t)))]) for t in (0.3, 0.08, 0.015)]
         pts = simulate_bler(qm, r, k, snrs, num_blocks=nb, seed=2024)
         for p in pts:
-            if 1e-3 <= p["bler"] <= 0.5 and p["errors"] >= 8:
+            if 1e-3 <= p["bler"] <= 0.5 and p["errors"] >= 5:
                 a = float(abstract.bler(qm, r, p["snr_db"], k))
+                print(f"Qm={qm} R={r:.4f} SNR={p['snr_db']:.2f} bit-true {p['bler']:.4f} ({p['errors']}/{p['blocks']}) "
+                      f"abstract {a:.4f} ratio {a / p['bler']:.2f}")
                 assert 0.5 <= a / p["bler"] <= 2.0, (qm, r, p, a)
                 checked += 1
-    assert checked >= 10
+    assert checked >= 15

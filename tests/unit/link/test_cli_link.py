@@ -26,9 +26,11 @@ def test_mcs_json(capsys):
     assert d["rows"][28]["coderate"] == pytest.approx(948 / 1024)
 
 
-def test_adapt_json_acceptance_4(capsys):
-    rc, out, _ = _run(capsys, "link", "adapt", "--snr-db", "-2:10:2", "--bler-target", "0.002", "--json")
-    assert rc == 0
+def test_adapt_json_acceptance_4(capsys, tmp_path):
+    png = tmp_path / "se.png"
+    rc, out, _ = _run(capsys, "link", "adapt", "--snr-db", "-2:10:2", "--bler-target", "0.002", "--json",
+                      "--plot", str(png))
+    assert rc == 0 and png.stat().st_size > 1000
     d = json.loads(out)
     pts = d["points"]
     assert [p["snr_db"] for p in pts] == [-2, 0, 2, 4, 6, 8, 10] and d["k"] == 1024

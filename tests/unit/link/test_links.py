@@ -7,8 +7,15 @@ import pytest
 
 from tokcom.errors import InputError
 from tokcom.link import build_link
-from tokcom.link.accounting import (cbr, cbr_to_bitrate, deliverable_bits, pdu_channel_uses, pdu_resource,
-                                    per_token_resource, raw_spectral_efficiency)
+from tokcom.link.accounting import (
+    cbr,
+    cbr_to_bitrate,
+    deliverable_bits,
+    pdu_channel_uses,
+    pdu_resource,
+    per_token_resource,
+    raw_spectral_efficiency,
+)
 from tokcom.link.adaptation import select_mcs
 from tokcom.link.mcs import get_mcs
 from tokcom.registry import LINKS

@@ -3,8 +3,16 @@
 import pytest
 
 from tokcom.errors import InputError
-from tokcom.link.mcs import (RESIVID_TABLE_I, TOKENCOM_INTENDED, TOKENCOM_NONINTENDED, get_mcs, mcs_rows,
-                             mcs_table, named_set, parse_modulation)
+from tokcom.link.mcs import (
+    RESIVID_TABLE_I,
+    TOKENCOM_INTENDED,
+    TOKENCOM_NONINTENDED,
+    get_mcs,
+    mcs_rows,
+    mcs_table,
+    named_set,
+    parse_modulation,
+)
 
 # 38.214 Table 5.1.3.1-1, typed in from the specification: (Qm, R x 1024, spectral efficiency as printed)
 TABLE_1 = [

@@ -5,9 +5,8 @@ import pytest
 
 pytest.importorskip("sionna")
 
-from tokcom.errors import InputError  # noqa: E402
-from tokcom.link.phy import (MAX_LDPC_RATE, MIN_LDPC_RATE, BitTruePhy, ChannelSpec, simulate_bler,  # noqa: E402
-                             tb_layout)
+from tokcom.errors import InputError
+from tokcom.link.phy import MAX_LDPC_RATE, MIN_LDPC_RATE, BitTruePhy, ChannelSpec, simulate_bler, tb_layout
 
 
 @pytest.mark.parametrize("num_bits", [0, 1, 24, 100, 1000, 1024, 3824, 4000, 20000])

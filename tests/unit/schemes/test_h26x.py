@@ -203,3 +203,32 @@ def test_split_annexb():
 def test_bad_options_are_input_errors(opts):
     with pytest.raises(InputError):
         build_scheme("h265", opts)
+
+
+def test_same_bitrate_over_awgn_shows_the_low_snr_cliff(small_video):
+    """TokenCom's adaptive-H.265 MCS set: valid at 10 dB, the cliff (nothing decodable) at −2 dB."""
+    from tokcom.link.base import build_link
+
+    s = build_scheme("h265", {"preset": "ultrafast"})
+    out = {}
+    for snr in (-2.0, 10.0):
+        link = build_link("awgn", {"snr_db": snr})
+        state = link.state(small_video.info, Rate(bitrate_bps=150_000.0))
+        tx = s.encode(small_video, state, np.random.default_rng(0))
+        rx = link.carry(tx, np.random.default_rng(1))
+        dec = s.decode(rx, np.random.default_rng(2))
+        out[snr] = (tx.source_bits, tx.report["mcs"]["modulation"], dec.frames_decoded)
+    assert out[-2.0][0] == out[10.0][0]  # the same bitrate at both SNRs
+    assert out[10.0][1] == "16QAM" and out[10.0][2] == small_video.num_frames
+    assert out[-2.0][1] == "QPSK" and out[-2.0][2] < 0.85 * small_video.num_frames
+
+
+def test_mcs_set_none_leaves_adaptation_to_the_link(small_video):
+    from tokcom.link.base import build_link
+
+    s = build_scheme("h265", {"preset": "ultrafast", "mcs_set": "none"})
+    link = build_link("awgn", {"snr_db": -2.0})
+    tx = s.encode(small_video, link.state(small_video.info, Rate(bitrate_bps=100_000.0)), np.random.default_rng(0))
+    assert all(p.mcs is None for p in tx.packets)
+    dec = s.decode(link.carry(tx, np.random.default_rng(1)), np.random.default_rng(2))
+    assert dec.frames_decoded == small_video.num_frames  # full-table adaptation stays below the BLER target

@@ -10,9 +10,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
-from tokcom.errors import WeightsUnavailable  # noqa: E402
-from tokcom.tokenizers import load_tokenizer  # noqa: E402
-from tokcom.tokenizers.weights_io import WEIGHTS_DIR  # noqa: E402
+from tokcom.errors import WeightsUnavailable
+from tokcom.tokenizers import load_tokenizer
+from tokcom.tokenizers.weights_io import WEIGHTS_DIR
 
 DV = ["tokcom-dv4x8x8", "tokcom-dv8x16x16"]
 

@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("torch")
 pytest.importorskip("safetensors")
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from tokcom.cli.tokenizer import tokenizer_app  # noqa: E402
+from tokcom.cli.tokenizer import tokenizer_app
 
 
 def test_list_json():

@@ -7,15 +7,13 @@ DV encoder ``forward(x[B,3,1+T,H,W]) -> (indices[B,t,h,w], codes[B,6,t,h,w])``, 
 
 from __future__ import annotations
 
-from typing import Tuple
-
 import pytest
 
 torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
+from torch import nn
 
-from tokcom.errors import InputError, WeightsUnavailable  # noqa: E402
-from tokcom.tokenizers import load_tokenizer  # noqa: E402
+from tokcom.errors import InputError, WeightsUnavailable
+from tokcom.tokenizers import load_tokenizer
 
 
 def _pool(x: torch.Tensor, tf: int, sf: int) -> torch.Tensor:
@@ -30,7 +28,7 @@ class _DVEnc(nn.Module):
         self.tf, self.sf = tf, sf
         self.scale = nn.Parameter(torch.ones(1))
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         y = _pool(x * self.scale, self.tf, self.sf)  # (B,3,t,h,w)
         q = torch.round((y.clamp(-1, 1) + 1) * 3.5).to(torch.int64)  # 0..7 per channel
         idx = q[:, 0] + 8 * q[:, 1] + 64 * q[:, 2]
@@ -59,7 +57,7 @@ class _CVEnc(nn.Module):
         self.tf, self.sf = tf, sf
         self.proj = nn.Conv3d(3, 16, 1)
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor]:
         return (self.proj(_pool(x, self.tf, self.sf)),)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tokcom.tokenizers.fsq import FSQ  # noqa: E402
+from tokcom.tokenizers.fsq import FSQ
 
 
 def test_fsq_sizes():

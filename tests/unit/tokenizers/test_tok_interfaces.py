@@ -8,7 +8,13 @@ import sys
 import pytest
 
 from tokcom.errors import UnknownNameError
-from tokcom.tokenizers import causal_latent_frames, list_tokenizers, load_tokenizer, padded_frames, tokenizer_spec
+from tokcom.tokenizers import (
+    causal_latent_frames,
+    list_tokenizers,
+    load_tokenizer,
+    padded_frames,
+    tokenizer_spec,
+)
 
 NAMES = ["cosmos-cv4x8x8", "cosmos-cv8x16x16", "cosmos-cv8x8x8", "cosmos-dv4x8x8", "cosmos-dv8x16x16",
          "cosmos-dv8x8x8", "tokcom-dv4x8x8", "tokcom-dv8x16x16", "tokcom-resitok"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
-from tokcom.tokenizers import load_tokenizer  # noqa: E402
-from tokcom.tokenizers.nets import interlaced_order  # noqa: E402
+from tokcom.tokenizers import load_tokenizer
+from tokcom.tokenizers.nets import interlaced_order
 
 
 def test_interlaced_order_is_a_coarse_to_fine_permutation():
@@ -49,5 +51,5 @@ def test_prefix_quality_non_decreasing(sample_path):
     for k in (16, 32, 64, 128, 256):
         r = from_tensor(tok.decode(tok.truncate(t, k), (256, 256)))[0]
         ps.append(float(psnr_per_frame(v.frames, r).mean()))
-    assert all(b >= a - 1e-6 for a, b in zip(ps, ps[1:])), ps
+    assert all(b >= a - 1e-6 for a, b in itertools.pairwise(ps)), ps
     assert ps[-1] > 18.0, ps
