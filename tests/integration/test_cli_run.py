@@ -142,7 +142,9 @@ def test_demo_quick_writes_a_report(tmp_path):
     q = tokcom("results", out, "--json")
     assert q.returncode == 0, q.stderr
     results = json.loads(q.stdout)
-    assert len(results) == 4  # h265, h264 × PDU loss 0, 0.2
+    assert len(results) == 4  # h265, h264 × SNR −2, 10 dB
+    by = {(r['scheme'], r['config']['snr_db']): r for r in results}
+    assert by[('h265', 10.0)]['valid'] and not by[('h265', -2.0)]['valid']  # the low-SNR cliff
     for rec in results:
         assert (out / "videos" / f"{rec['point_key']}.mp4").is_file()
         assert f"videos/{rec['point_key']}.mp4" in html

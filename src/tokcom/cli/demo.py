@@ -24,13 +24,17 @@ def demo_cmd(
         records, index = run_demo(out, cfg, progress=lambda d, t, m: status.update(f"tokcom demo {d}/{t}: {m}"))
     first = records[0]
     t = Table(title=f"tokcom demo: {Path(first['input']).name}, {first['frames']} frames "
-                    f"{first['width']}×{first['height']}, erasure link")
+                    f"{first['width']}×{first['height']}, {cfg.channel}")
     metric_names = [m for m in cfg.metrics if any(m in r["metrics"] for r in records)]
-    for h in ("scheme", "PDU loss", "target kbit/s", "kbit/s", "PDUs lost", "decoded", "valid", *metric_names):
+    for h in ("scheme", "SNR dB", "target CBR", "CBR", "MCS", "kbit/s", "PDUs lost", "decoded", "valid",
+              *metric_names):
         t.add_column(h, justify="right")
     for r in records:
         c = r["config"]
-        t.add_row(r["scheme"], f"{c['pdu_loss']:g}", f"{c['bitrate'] / 1e3:g}", f"{r['bitrate_bps'] / 1e3:.1f}",
+        mcs = r["scheme_report"].get("mcs")
+        t.add_row(r["scheme"], f"{c['snr_db']:g}", f"{c['cbr']:g}", f"{r['cbr']:.4g}",
+                  mcs.get("modulation", "") + f" {mcs.get('coderate', 0):.2g}" if isinstance(mcs, dict) else str(mcs),
+                  f"{r['bitrate_bps'] / 1e3:.1f}",
                   f"{r['packets']['lost']}/{r['packets']['sent']}", f"{r['frames_decoded']}/{r['frames']}",
                   "yes" if r["valid"] else "no",
                   *[(f"{r['metrics'][m]:.2f}" if m.startswith("psnr") else f"{r['metrics'][m]:.4f}")

@@ -202,17 +202,19 @@ def bd_cbr_table(recs: Sequence[dict[str, Any]], metric: str, baseline: str = BA
         return f"{name} @ {ckey}={_axis(r, ckey):g}" if ckey else name
 
     curves: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    order: dict[str, tuple] = {}
     for r in recs:
         if r.get("valid") and metric in r.get("metrics", {}):
             curves.setdefault((r["scheme"], column(r)), []).append((r["cbr"], r["metrics"][metric]))
-    columns = sorted({c for _, c in curves})
+            order[column(r)] = (Path(str(r.get("input", ""))).name, _axis(r, ckey) if ckey else 0)
+    columns = sorted({c for _, c in curves}, key=lambda c: order[c])
     rows: dict[str, dict[str, float | None]] = {}
     for scheme in sorted({s for s, _ in curves} - {baseline}):
         rows[scheme] = {}
         for c in columns:
             a, t = curves.get((baseline, c)), curves.get((scheme, c))
             val = None
-            if a and t and len(a) >= 4 and len(t) >= 4:
+            if a and t and len(a) >= 4 and len(t) >= 4:  # four rate points per curve, as in VCEG-M33
                 try:
                     v = bd_rate({"rate": [x for x, _ in a], "quality": [y for _, y in a]},
                                 {"rate": [x for x, _ in t], "quality": [y for _, y in t]}, metric)
