@@ -61,16 +61,23 @@ def _convert(name: str, value: Any, tp: Any) -> Any:
         except (TypeError, ValueError):
             raise InputError(f"option {name}: expected an integer, got {value!r}") from None
     if tp is float:
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"option {name}: expected a number, got {value!r}") from None
-        if not math.isfinite(v):
-            raise InputError(f"option {name}: expected a finite number, got {value!r}")
-        return v
+        return to_float(value, f"option {name}")
     if tp is str:
         return str(value)
     return value
+
+
+def to_float(value: Any, what: str) -> float:
+    """``value`` as a finite float (bools refused), else InputError naming ``what``."""
+    if isinstance(value, bool):
+        raise InputError(f"{what}: expected a number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: expected a number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise InputError(f"{what}: expected a finite number, got {value!r}")
+    return v
 
 
 def make_config(cls: type, options: Mapping[str, Any] | None = None, *, what: str = "") -> Any:

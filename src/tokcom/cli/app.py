@@ -39,12 +39,7 @@ _ENTRIES = [
 
 def _register() -> None:
     for name, mod, attr, kind in _ENTRIES:
-        try:
-            obj = getattr(importlib.import_module(mod), attr)
-        except ModuleNotFoundError as e:
-            if e.name != mod:  # a missing dependency inside the module is a real error
-                raise
-            continue  # that stage is not part of this install
+        obj = getattr(importlib.import_module(mod), attr)
         if kind == "group":
             app.add_typer(obj, name=name)
         else:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,15 +128,9 @@ def _numbers(name: str, v: Any) -> list[float]:
 
 
 def _num(name: str, v: Any) -> float:
-    if isinstance(v, bool):
-        raise InputError(f"sweep spec: {name} must be numbers; got {v!r}")
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"sweep spec: {name} must be numbers; got {v!r}") from None
-    if not math.isfinite(f):
-        raise InputError(f"sweep spec: {name} must be finite; got {v!r}")
-    return f
+    from tokcom.config import to_float
+
+    return to_float(v, f"sweep spec: {name}")
 
 
 def parse_spec(data: Mapping[str, Any], base_dir: Path | None = None, source: str = "") -> SweepSpec:

@@ -7,22 +7,14 @@ pickle).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from tokcom.errors import WeightsUnavailable
+from tokcom.models import sha256_file
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-
-
-def sha256_file(p: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def weight_files(name: str, directory: str | Path | None = None) -> tuple[Path, Path]:
