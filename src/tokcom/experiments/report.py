@@ -281,7 +281,7 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
             bd_html = "<h2>BD-CBR against h265</h2>" + "".join(
                 _bd_table_html(bd_cbr_table(recs, m)) for m in metrics)
     columns = [("scheme", "scheme"), ("input", "input_name"), ("channel", "config.channel")]
-    columns += [(k, f"config.{k}") for k in cond + rate]
+    columns += [(k, f"config.{k}") for k in cond] + [(f"target {k}", f"config.{k}") for k in rate]
     columns += [("cbr", "cbr"), ("kbit/s", "kbps"), ("PDUs lost", "lost"), ("decoded", "decoded"),
                 ("valid", "valid")]
     columns += [(m, f"metrics.{m}") for m in metrics]
