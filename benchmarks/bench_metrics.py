@@ -25,16 +25,10 @@ def _frames(n: int) -> tuple[np.ndarray, str]:
     data = Path(__file__).resolve().parents[1] / "../shared/data/bikes.mp4"
     rng = np.random.default_rng(0)
     if data.is_file():
-        import av
+        from tokcom.video import read_video
 
-        out = []
-        with av.open(str(data)) as c:
-            for f in c.decode(video=0):
-                a = f.to_ndarray(format="rgb24")  # 640×272 → centre 256×256
-                out.append(a[8:264, 192:448])
-                if len(out) == n:
-                    break
-        ref, src = np.stack(out), "bikes.mp4 256x256 crop"
+        frames = read_video(data, frames=n).frames  # 640×272 → centre 256×256 crop (no resize)
+        ref, src = np.ascontiguousarray(frames[:, 8:264, 192:448]), "bikes.mp4 256x256 crop"
     else:
         ref, src = rng.integers(0, 256, (n, 256, 256, 3), dtype=np.uint8), "random"
     dist = np.clip(ref + rng.normal(0, 8, ref.shape), 0, 255).astype(np.uint8)

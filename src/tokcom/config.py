@@ -109,3 +109,31 @@ def make_config(cls: type, options: Mapping[str, Any] | None = None, *, what: st
 def config_dict(cfg: Any) -> dict[str, Any]:
     """A config dataclass as a plain dict (for ``result.json``)."""
     return dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg or {})
+
+
+def parse_float_list(text: str) -> list[float]:
+    """``"-2,0,2"`` or ``"start:stop:step"`` (stop included) → floats."""
+    s = str(text).strip()
+    if not s:
+        raise InputError("empty number list")
+    if ":" in s:
+        parts = s.split(":")
+        if len(parts) != 3:
+            raise InputError(f"a range is start:stop:step; got {text!r}")
+        try:
+            start, stop, step = (float(p) for p in parts)
+        except ValueError:
+            raise InputError(f"not a number range: {text!r}") from None
+        if step == 0 or not all(map(math.isfinite, (start, stop, step))) or (stop - start) / step < 0:
+            raise InputError(f"range {text!r} never reaches its stop")
+        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        if n > 100000:
+            raise InputError(f"range {text!r} has too many points")
+        return [round(start + i * step, 12) for i in range(n)]
+    try:
+        vals = [float(p) for p in s.split(",") if p.strip()]
+    except ValueError:
+        raise InputError(f"not a comma-separated number list: {text!r}") from None
+    if not vals or not all(map(math.isfinite, vals)):
+        raise InputError(f"not a list of finite numbers: {text!r}")
+    return vals

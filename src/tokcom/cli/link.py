@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from tokcom.config import parse_float_list
 from tokcom.errors import InputError
 
 link_app = typer.Typer(
@@ -21,14 +22,6 @@ link_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _floats(text: str) -> list[float]:
-    try:
-        from tokcom.cli.common import parse_float_list
-    except ImportError:  # pragma: no cover - the lead's helper is the reference
-        return [float(x) for x in text.split(",")]
-    return parse_float_list(text)
 
 
 def _emit(data: dict[str, Any], as_json: bool, text_lines: list[str]) -> None:
@@ -114,7 +107,7 @@ def bler_cmd(
     if blocks < 1:
         raise InputError(f"--blocks must be ≥ 1; got {blocks}")
     spec = ChannelSpec(channel, coherence, csi_nmse_db, equalizer)
-    snrs = _floats(snr_db)
+    snrs = parse_float_list(snr_db)
     _check_plot_path(plot)
     from tokcom.link.phy import tb_layout
 
@@ -202,7 +195,7 @@ def adapt_cmd(
     _check_plot_path(plot)
     fn = awgn_bler_fn(k) if channel == "awgn" else rayleigh_bler_fn(k, coherence, csi_nmse_db)
     points = []
-    for s in _floats(snr_db):
+    for s in parse_float_list(snr_db):
         a = select_mcs(s, table=table, k=k, bler_target=bler_target, bler_fn=fn)
         m = a.mcs
         se = m.spectral_efficiency

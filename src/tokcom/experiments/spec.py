@@ -118,7 +118,7 @@ def _as_list(v: Any) -> list[Any]:
 def _numbers(name: str, v: Any) -> list[float]:
     """A number, or a string "a,b,c" / "start:stop:step" (stop included) → floats."""
     if isinstance(v, str):
-        from tokcom.cli.common import parse_float_list
+        from tokcom.config import parse_float_list
 
         try:
             return parse_float_list(v)
