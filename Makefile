@@ -6,10 +6,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
-EXTRAS := torch,test,metrics,link,experiments
+EXTRAS := torch,test,metrics,link,experiments,intent
 STAMP  := $(VENV)/.tokcom-$(shell echo $(EXTRAS) | tr , -)
 WEIGHTS_STAMP := $(VENV)/.tokcom-weights
-WEIGHTS := lpips-alex lpips-vgg dists i3d-k400 rife-v3.9
+WEIGHTS := lpips-alex lpips-vgg dists i3d-k400 rife-v3.9 clip-bpe
 PYTEST_ARGS ?=
 
 .PHONY: demo test setup weights bench lint clean help

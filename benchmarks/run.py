@@ -39,6 +39,9 @@ QUICK_ARGS: dict[str, list[str]] = {
     "h26x": ["--quick"],
     "link": ["--pdus", "32", "--per-pdu", "4"],
     "metrics": ["--frames", "16"],
+    "interp": ["--quick"],
+    "resivid": ["--quick"],
+    "tokencom": ["--quick"],
 }
 
 # Output that means "an optional dependency is missing here", not "the bench is broken".

@@ -102,6 +102,8 @@ def simulate(
         )
     say("measuring quality")
     values, unavailable = compute_metrics(video, dec.video, metrics, device=device)
+    if tx.roi is not None:
+        values, unavailable = _add_roi_metrics(video, dec.video, tx.roi, values, unavailable, device)
     t4 = time.perf_counter()
 
     source_bits = tx.source_bits
@@ -135,12 +137,34 @@ def simulate(
         valid=bool(valid),
         metrics=values,
         timing={"encode_s": t1 - t0, "link_s": t2 - t1, "decode_s": t3 - t2, "metrics_s": t4 - t3},
-        scheme_report={**dict(tx.report), **dict(dec.report)},
+        scheme_report=merge_reports(tx.report, dec.report),
         versions=versions(),
         metrics_unavailable=unavailable,
         recon=dec.video,
+        artifacts=dict(tx.artifacts),
     )
     return result
+
+
+def merge_reports(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """The encoder's report updated by the decoder's; nested dicts (e.g. per-class entries) merge key-wise."""
+    out = dict(a)
+    for k, v in b.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = merge_reports(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _add_roi_metrics(ref: Video, dist: Video, roi, values, unavailable, device: str):
+    """PSNR (and LPIPS-alex when it was measured) inside/outside the scheme's region of interest."""
+    from tokcom.metrics.roi import roi_metrics
+
+    roi_values, roi_unavailable = roi_metrics(ref, dist, roi, device=device,
+                                              lpips=("lpips_alex" in values or "lpips_alex" in unavailable))
+    values = {**values, **{k: v for k, v in roi_values.items() if v == v}}  # NaN (empty region) dropped
+    return values, {**unavailable, **roi_unavailable}
 
 
 def _state_dict(state) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -79,6 +79,12 @@ class Video:
     @property
     def info(self) -> StreamInfo:
         return StreamInfo(self.num_frames, self.height, self.width, self.fps)
+
+    def digest(self) -> str:
+        """SHA-1 of the frames and frame rate: a key for per-process caches of deterministic encodes."""
+        import hashlib
+
+        return hashlib.sha1(np.ascontiguousarray(self.frames).data).hexdigest() + f"|{self.fps}"
 
     def with_frames(self, frames: np.ndarray) -> Video:
         """The same video metadata around other frames (e.g. a reconstruction)."""
@@ -203,7 +209,7 @@ class LinkState:
         """Source bits deliverable within the budget (channel uses × bits per channel use)."""
         if self.channel_use_budget is None or self.bits_per_channel_use is None:
             return None
-        return int(math.floor(self.channel_use_budget * self.bits_per_channel_use))
+        return math.floor(self.channel_use_budget * self.bits_per_channel_use)
 
 
 @dataclass(frozen=True)
@@ -242,12 +248,19 @@ class Transmission:
         packets: digital PDUs in sending order.
         symbols: analog (JSCC) channel input ``[N]`` complex64 with unit average power, or None.
         report: the encoder's report (goes to ``Result.scheme_report``; never reaches the receiver).
+        roi: ``[T, H, W]`` bool region of interest the scheme protects (TokenCom's intended token region), or
+            None; the pipeline adds ``psnr_roi_in``/``psnr_roi_out`` (and LPIPS variants) over it. Evaluation
+            only: it never reaches the receiver.
+        artifacts: named images for people (``[H, W]`` or ``[H, W, 3]`` uint8: intent heatmaps, masks),
+            written next to ``result.json`` by the CLI and shown in reports; never reach the receiver.
     """
 
     info: StreamInfo
     packets: tuple[Packet, ...] = ()
     symbols: np.ndarray | None = None
     report: Mapping[str, Any] = field(default_factory=dict)
+    roi: np.ndarray | None = field(default=None, repr=False)
+    artifacts: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "packets", tuple(self.packets))
@@ -332,9 +345,11 @@ class Result:
     metrics_unavailable: Mapping[str, str] = field(default_factory=dict)
     recon: Video | None = field(default=None, repr=False, compare=False)
     """The reconstruction (in memory only; not part of ``result.json``)."""
+    artifacts: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    """Images from the scheme (``Transmission.artifacts``; in memory only, written as PNGs by the CLI)."""
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "recon"}
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("recon", "artifacts")}
         if not d["metrics_unavailable"]:
             d.pop("metrics_unavailable")
         return _jsonable(d)

@@ -31,9 +31,7 @@ def demo_cmd(
         t.add_column(h, justify="right")
     for r in records:
         c = r["config"]
-        mcs = r["scheme_report"].get("mcs")
-        t.add_row(r["scheme"], f"{c['snr_db']:g}", f"{c['cbr']:g}", f"{r['cbr']:.4g}",
-                  mcs.get("modulation", "") + f" {mcs.get('coderate', 0):.2g}" if isinstance(mcs, dict) else str(mcs),
+        t.add_row(r["scheme"], f"{c['snr_db']:g}", f"{c['cbr']:g}", f"{r['cbr']:.4g}", mcs_summary(r),
                   f"{r['bitrate_bps'] / 1e3:.1f}",
                   f"{r['packets']['lost']}/{r['packets']['sent']}", f"{r['frames_decoded']}/{r['frames']}",
                   "yes" if r["valid"] else "no",
@@ -41,3 +39,24 @@ def demo_cmd(
                     if m in r["metrics"] else "–" for m in metric_names])
     console_out().print(t)
     con.print(f"report: {index.resolve()}")
+
+
+def mcs_summary(record: dict) -> str:
+    """A short MCS description: one MCS (h26x), per class (TokenCom), per key frame range (Resi-VidTok)."""
+
+    def short(m: dict) -> str:
+        return f"{m.get('modulation', '')} {m.get('coderate', 0):.2g}"
+
+    sr = record.get("scheme_report", {})
+    cc = sr.get("class_config")
+    if isinstance(cc, dict) and "intended" in cc and "modulation" in cc["intended"]:
+        return f"int {short(cc['intended'])} / non {short(cc['non_intended'])}"
+    frames = sr.get("frames")
+    if isinstance(frames, list):
+        seen = sorted({(f.get("mcs_index")) for f in frames if f.get("key") and f.get("mcs_index") is not None})
+        return "key frames: MCS " + ",".join(map(str, seen)) if seen else "–"
+    mcs = sr.get("mcs")
+    if isinstance(mcs, dict):
+        return short(mcs)
+    return str(mcs) if mcs is not None else "–"
+

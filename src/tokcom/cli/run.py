@@ -58,7 +58,7 @@ def run_cmd(
     from tokcom.pipeline import simulate
     from tokcom.schemes.base import build_scheme
     from tokcom.types import Rate
-    from tokcom.video.io import read_video, write_preview, write_video
+    from tokcom.video.io import read_video, write_image, write_preview, write_video
 
     scheme_opts: dict[str, Any] = {
         "gop": gop, "preset": preset, "rate_control": rate_control, "qp": qp, "low_delay": low_delay,
@@ -87,9 +87,15 @@ def run_cmd(
         write_video(tmp / "recon.mkv", result.recon)
         if preview:
             write_preview(tmp / "recon.mp4", result.recon)
-        write_json(tmp / "result.json", result.to_dict())
+        record = result.to_dict()
+        if result.artifacts:
+            record["artifacts"] = {}
+            for name, img in sorted(result.artifacts.items()):
+                write_image(tmp / f"{name}.png", img)
+                record["artifacts"][name] = f"{name}.png"
+        write_json(tmp / "result.json", record)
     if json_out:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(json.dumps(record, indent=2, allow_nan=False) + "\n")
     else:
         print_summary(result, out_dir)
     console_err().print(f"[dim]wrote {out_dir}/result.json and recon.mkv[/dim]")

@@ -151,7 +151,7 @@ def _plot(path_stem: Path, series: dict[str, list[tuple[float, float, bool]]], x
     fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=110)
     for i, (name, pts) in enumerate(sorted(series.items())):
         pts = sorted(pts)
-        xs, ys, ok = zip(*pts)
+        xs, ys, _ok = zip(*pts)
         color = f"C{i}"
         ax.plot(xs, ys, "-", color=color, label=name, lw=1.5)
         ax.scatter([x for x, _, v in pts if v], [y for _, y, v in pts if v], color=color, s=22, zorder=3)
@@ -310,9 +310,97 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
     figs_html = "".join(f'<figure><img src="{html.escape(src)}" alt="{html.escape(cap)}" width="520">'
                         f"<figcaption>{html.escape(cap)}</figcaption></figure>" for cap, src in figures)
     sections = (f'<h2>Plots</h2><div class="videos">{figs_html}</div>' if figs_html else "") + bd_html
+    sections += token_scheme_sections(recs, out)
     return write_report(out, rows, title=title or meta_title or f"tokcom results: {out.name}",
                         intro=intro or meta_intro or "", columns=columns, videos=videos,
                         command=f"tokcom report {out}", records_file=None, sections_html=sections)
+
+
+def uep_table(recs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """TokenCom's per-SNR choices (000_cfad1eb21f67e2e2.txt Table III): one row per tokencom record."""
+    rows = []
+    for r in recs:
+        if r.get("scheme") != "tokencom":
+            continue
+        sr = r.get("scheme_report", {})
+        cc = sr.get("class_config", {})
+        i, n = cc.get("intended", {}), cc.get("non_intended", {})
+        rows.append({
+            "input": Path(str(r.get("input", ""))).name, "snr_db": _axis(r, "snr_db"),
+            "bandwidth_hz": _axis(r, "bandwidth_hz"), "cbr_target": _axis(r, "cbr"),
+            "mod_int": i.get("modulation"), "r_int": i.get("coderate"), "mod_non": n.get("modulation"),
+            "r_non": n.get("coderate"), "b_delta": sr.get("b_delta"), "rho_s": sr.get("rho_s"),
+            "source_kbps": (sr.get("source_bitrate_bps") or 0) / 1e3, "psnr": r.get("metrics", {}).get("psnr"),
+            "psnr_roi_in": r.get("metrics", {}).get("psnr_roi_in"), "uep": sr.get("uep", {}).get("status"),
+            "valid": r.get("valid"),
+        })
+    return sorted(rows, key=lambda d: (d["input"], str(d["bandwidth_hz"]), str(d["cbr_target"]),
+                                       d["snr_db"] if d["snr_db"] is not None else 0))
+
+
+UEP_COLUMNS = (("clip", "input"), ("SNR", "snr_db"), ("bandwidth Hz", "bandwidth_hz"), ("target CBR", "cbr_target"),
+               ("Mod int", "mod_int"), ("R int", "r_int"), ("Mod non", "mod_non"), ("R non", "r_non"),
+               ("B_Δ", "b_delta"), ("ρ_s", "rho_s"), ("source kbit/s", "source_kbps"), ("PSNR", "psnr"),
+               ("PSNR ROI", "psnr_roi_in"), ("UEP", "uep"), ("valid", "valid"))
+
+
+def uep_table_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    head = "| " + " | ".join(c for c, _ in UEP_COLUMNS) + " |\n|" + "---|" * len(UEP_COLUMNS) + "\n"
+    return head + "".join("| " + " | ".join(_fmt(row[k]) for _, k in UEP_COLUMNS) + " |\n" for row in rows)
+
+
+def token_scheme_sections(recs: Sequence[dict[str, Any]], out: Path) -> str:
+    """Report sections of the token schemes: TokenCom's intent pictures and per-SNR UEP table, Resi-VidTok's
+    per-frame prefix depth K."""
+    parts = []
+    tc = [r for r in recs if r.get("scheme") == "tokencom"]
+    shown: set = set()
+    figs = []
+    for r in tc:
+        arts = r.get("artifacts") or {}
+        key = (r.get("input"), json.dumps(r.get("scheme_report", {}).get("intent", {}), sort_keys=True),
+               r.get("scheme_report", {}).get("intent_mode"))
+        if not arts or key in shown or not all((out / a).is_file() for a in arts.values()):
+            continue
+        shown.add(key)
+        intent = r["scheme_report"].get("intent", {})
+        what = intent.get("text") or intent.get("box") or intent.get("path") or ""
+        for name, src in sorted(arts.items()):
+            cap = f"{Path(str(r.get('input', ''))).name} · intent {intent.get('source', '')} {what} · {name}"
+            figs.append(f'<figure><img src="{html.escape(src)}" alt="{html.escape(cap)}" style="max-width:100%">'
+                        f"<figcaption>{html.escape(cap)}</figcaption></figure>")
+    if figs:
+        parts.append("<h2>TokenCom intent</h2><p>First-frame intent, the mask carried by optical flow (eq. 6), "
+                     "and the intended token classes S<sub>τ</sub> the receiver rebuilds from the side "
+                     "information (§II-E).</p>" + "".join(figs))
+    rows = uep_table(recs)
+    if rows:
+        (out / "tokencom_uep.md").write_text(uep_table_markdown(rows))
+        head = "".join(f"<th>{html.escape(c)}</th>" for c, _ in UEP_COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{_fmt(row[k])}</td>" for _, k in UEP_COLUMNS)
+                       + "</tr>" for row in rows)
+        parts.append("<h2>TokenCom UEP choices per SNR (Table III style)</h2>"
+                     f"<table><tr>{head}</tr>{body}</table>")
+    rv = [r for r in recs if r.get("scheme") == "resivid" and r.get("scheme_report", {}).get("frames")]
+    if rv:
+        series: dict[str, list[tuple[float, float, bool]]] = {}
+        for r in rv:
+            cond = ", ".join(f"{k} {_axis(r, k):g}" for k in ("snr_db", "cbr") if _axis(r, k) is not None)
+            label = f"{Path(str(r.get('input', ''))).name} {cond}"
+            pts = [(float(f["frame"]), float(f["k"]), bool(f.get("crc_ok", True)))
+                   for f in r["scheme_report"]["frames"] if f.get("key") and f.get("k") is not None]
+            if pts:
+                series[label] = pts
+        if series:
+            plots = out / "plots"
+            plots.mkdir(exist_ok=True)
+            if len(series) > 8:  # keep the figure readable: the first 8 conditions
+                series = dict(sorted(series.items())[:8])
+            names = _plot(plots / "resivid_k_per_frame", series, "frame", "K* (tokens in the prefix)",
+                          "Resi-VidTok prefix depth per key frame (hollow: CRC failed / lost)")
+            parts.append("<h2>Resi-VidTok prefix depth per frame</h2>"
+                         f'<figure><img src="plots/{names[0]}" alt="K per frame" width="620"></figure>')
+    return "".join(parts)
 
 
 def _numkey(values: tuple) -> tuple:

@@ -19,6 +19,7 @@ from tokcom.experiments.spec import Point, SweepSpec
 from tokcom.experiments.store import ResultStore
 
 PREVIEW_DIR = "videos"
+IMAGE_DIR = "images"
 
 
 def run_point(point: dict[str, Any], out_dir: str | None = None, preview: bool = True) -> dict[str, Any]:
@@ -31,7 +32,7 @@ def run_point(point: dict[str, Any], out_dir: str | None = None, preview: bool =
     from tokcom.pipeline import simulate
     from tokcom.schemes.base import build_scheme
     from tokcom.types import Rate
-    from tokcom.video.io import read_video, write_preview
+    from tokcom.video.io import read_video, write_image, write_preview
 
     p = Point.from_dict(point)
     video = read_video(p.input, frames=p.frames, start=p.start, size=p.size)
@@ -54,6 +55,13 @@ def run_point(point: dict[str, Any], out_dir: str | None = None, preview: bool =
         tmp = vdir / f".{p.key}.tmp.mp4"
         write_preview(tmp, result.recon)
         os.replace(tmp, vdir / f"{p.key}.mp4")
+    if out_dir is not None and result.artifacts:
+        idir = Path(out_dir) / IMAGE_DIR
+        idir.mkdir(parents=True, exist_ok=True)
+        rec["artifacts"] = {}
+        for name, img in sorted(result.artifacts.items()):
+            write_image(idir / f"{p.key}-{name}.png", img)
+            rec["artifacts"][name] = f"{IMAGE_DIR}/{p.key}-{name}.png"
     return rec
 
 
@@ -70,13 +78,20 @@ def _die_with_parent() -> None:
 
 
 def _run_point_safe(point: dict[str, Any], out_dir: str | None, preview: bool) -> tuple[str, dict | None, str | None]:
-    """Run a point; a bad point (TokcomError) becomes an error record instead of killing the sweep."""
+    """Run a point; a failing point (bad input, or an internal error, located) becomes an error record
+    instead of killing the sweep."""
     from tokcom.errors import TokcomError
 
     try:
         return "ok", run_point(point, out_dir, preview), None
     except TokcomError as e:
         return "error", None, str(e)
+    except Exception as e:  # an internal error in one point must not lose the others' results
+        import traceback
+
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        return "error", None, (f"internal error: {type(e).__name__}: {e} "
+                               f"({Path(where.filename).name}:{where.lineno})")
 
 
 def run_sweep(

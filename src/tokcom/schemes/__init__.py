@@ -1,6 +1,10 @@
 """Schemes (``SCHEMES`` registry): one module per system. Importing this package registers them."""
 
-from tokcom.schemes import h26x  # noqa: F401  (registers h264, h265)
+from tokcom.schemes import (
+    h26x,  # noqa: F401  (registers h264, h265)
+    resivid,  # noqa: F401  (registers resivid)
+    tokencom,  # noqa: F401  (registers tokencom)
+)
 from tokcom.schemes.base import Scheme, build_scheme
 
 __all__ = ["Scheme", "build_scheme"]

@@ -96,12 +96,6 @@ _ENCODE_CACHE: dict = {}
 _ENCODE_CACHE_SIZE = 16
 
 
-def _digest(video: Video) -> str:
-    import hashlib
-
-    return hashlib.sha1(np.ascontiguousarray(video.frames).data).hexdigest() + f"|{video.fps}"
-
-
 def split_annexb(data: bytes) -> list[bytes]:
     """Split an Annex-B byte stream into NAL units (start codes removed)."""
     nals = []
@@ -162,9 +156,9 @@ class H26xScheme(Scheme):
         c = self.config
         params: dict[str, str] = {"keyint": str(c.gop), "min-keyint": str(c.gop), "scenecut": "0"}
         if c.rate_control == "cbr":
-            kbps = max(1, int(round(bitrate / 1000.0)))
+            kbps = max(1, round(bitrate / 1000.0))
             params.update({"bitrate": str(kbps), "vbv-maxrate": str(kbps),
-                           "vbv-bufsize": str(max(1, int(round(kbps * c.vbv_buffer_s))))})
+                           "vbv-bufsize": str(max(1, round(kbps * c.vbv_buffer_s)))})
         else:
             params["qp"] = str(c.qp)
         return params
@@ -178,7 +172,7 @@ class H26xScheme(Scheme):
         # x264/x265 runs here are deterministic (single-threaded), so an encode depends only on the codec,
         # its config, the frames and the target: sweep points that share them (e.g. SNRs with the same MCS)
         # reuse the bitstream instead of re-encoding. The cache lives in this process only.
-        key = (self.encoder_name, repr(c), _digest(video), bitrate)
+        key = (self.encoder_name, repr(c), video.digest(), bitrate)
         hit = _ENCODE_CACHE.get(key)
         if hit is None:
             hit = self._encode_stream(video, bitrate)

@@ -312,3 +312,20 @@ def write_preview(path: str | os.PathLike, video: Video, *, crf: int = 18) -> Pa
     return _write(Path(path), pad_even(video.frames), video.fps, fmt="mp4", codec="libx264",
                   pix_fmt="yuv420p", options=opts, convert=rgb_to_yuv_frame,
                   container_options={"movflags": "+faststart"})
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
+    """Write an ``[H, W]`` or ``[H, W, 3]`` uint8 RGB image as PNG (atomically: temp file, then rename)."""
+    import cv2
+
+    p = Path(path)
+    img = np.asarray(image)
+    if img.dtype != np.uint8 or img.ndim not in (2, 3):
+        raise InputError(f"write_image takes uint8 [H,W] or [H,W,3]; got {img.dtype} {img.shape}")
+    ok, buf = cv2.imencode(".png", img[..., ::-1] if img.ndim == 3 else img)
+    if not ok:  # pragma: no cover
+        raise OSError(f"could not encode {p}")
+    tmp = p.with_name(f".{p.name}.tmp")
+    tmp.write_bytes(buf.tobytes())
+    os.replace(tmp, p)
+    return p

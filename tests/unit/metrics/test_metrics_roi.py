@@ -23,10 +23,10 @@ def _pair():
 def test_psnr_inside_outside():
     ref, dist, mask = _pair()
     v, _ = roi_metrics(ref, dist, mask, lpips=False)
-    assert v["psnr_roi"] == 100.0
-    assert abs(v["psnr_bg"] - psnr_per_frame(ref[:, :, 32:], dist[:, :, 32:]).mean()) < 1e-9
+    assert v["psnr_roi_in"] == 100.0
+    assert abs(v["psnr_roi_out"] - psnr_per_frame(ref[:, :, 32:], dist[:, :, 32:]).mean()) < 1e-9
     full, _ = roi_metrics(ref, dist, np.ones((3, 48, 64)), lpips=False)
-    assert abs(full["psnr_roi"] - psnr_per_frame(ref, dist).mean()) < 1e-9 and np.isnan(full["psnr_bg"])
+    assert abs(full["psnr_roi_in"] - psnr_per_frame(ref, dist).mean()) < 1e-9 and np.isnan(full["psnr_roi_out"])
     with pytest.raises(InputError):
         roi_metrics(ref, dist, mask[:10])
 
@@ -36,16 +36,16 @@ def test_lpips_inside_outside():
     ref, dist, mask = _pair()
     v, un = roi_metrics(ref, dist, mask)
     assert not un
-    assert v["lpips_alex_bg"] > v["lpips_alex_roi"] >= 0
+    assert v["lpips_alex_roi_out"] > v["lpips_alex_roi_in"] >= 0
     pairs = np.load(HERE / "perceptual_pairs.npz")
     a, b = pairs["bikes_ref"][None], pairs["bikes_jpeg"][None]
     v, _ = roi_metrics(a, b, np.ones((64, 64), bool))
     full, _ = compute_metrics(a, b, ["lpips_alex"])
-    assert abs(v["lpips_alex_roi"] - full["lpips_alex"]) < 0.2 * full["lpips_alex"]  # spatial map ≈ global
+    assert abs(v["lpips_alex_roi_in"] - full["lpips_alex"]) < 0.2 * full["lpips_alex"]  # spatial map ≈ global
 
 
 def test_lpips_roi_unavailable_without_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("TOKCOM_HOME", str(tmp_path))
     ref, dist, mask = _pair()
     v, un = roi_metrics(ref, dist, mask)
-    assert "psnr_roi" in v and "tokcom models fetch lpips-alex" in un["lpips_alex_roi"]
+    assert "psnr_roi_in" in v and "tokcom models fetch lpips-alex" in un["lpips_alex_roi_in"]

@@ -122,7 +122,7 @@ def test_undecoded_frames_copy_their_predecessor(encoded):
 
 
 def test_nothing_received_gives_grey_and_zero_frames(encoded):
-    s, tx, video = encoded
+    s, tx, _video = encoded
     dec = s.decode(Reception(tx.info, [None] * len(tx.packets)), np.random.default_rng(0))
     assert dec.frames_decoded == 0
     assert (dec.video.frames == 128).all()

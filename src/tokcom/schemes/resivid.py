@@ -1,0 +1,608 @@
+"""Resi-VidTok (001_c16fa1dac0c35e06.txt): key frames → progressive 1D tokens → differential top-K
+header/body per key frame with an MCS-first bit budget → shared decoder + frame interpolation.
+
+Pipeline::
+
+    transmitter (causal, per GOP of N frames; key frames gN + iS)
+      key frame x_t ─► f_tok (ProgressiveTokenizer, L tokens, importance order)   eq. (5)
+        ─► m_t = 1[z_t ≠ z̃_{t−}]  against the receiver's state as the transmitter models it   eq. (7)
+        ─► k_t = channel-use budget / |K|   (eq. 1; non-key frames use none)
+        ─► MCS (ρ_t, M_t) = best row with BLER ≤ ε at the estimated SNR                      eq. (8)
+        ─► B_t = ⌊ρ_t k_t log2 M_t⌋, then reduced until the PDU fits k_t exactly             eq. (9)
+        ─► K* = max{K : K-field + n_t(K) + CRC ≤ B_t}    (or K^(g) = min over the GOP)        eqs. (13)–(15)
+        ─► [K | r_1..r_K | values of changed tokens | CRC]  one PDU, sent with MCS_t        eqs. (10)–(12)
+    link (awgn | rayleigh | erasure): lost PDUs → None
+    receiver
+      PDU ─► CRC ─► parse (eqs. 17–18) ─► running state z̃_t (eq. 19; no-update on loss/CRC failure;
+        zero-flag state at each GOP start) ─► f_dec (batched) → x̂_t                           eq. (20)
+      non-key frames: f_int(x̂_{t−}, x̂_{t+}, α_t) between the nearest key frames (RIFE | DIS flow) eq. (21)
+      after the last key frame: hold it
+
+The receiver learns nothing from the transmitter but the PDUs (aligned with the key frames, in order), the
+``StreamInfo`` and this configuration (both ends run the same configuration). See docs/resivid.md for every
+option, the report fields and the choices where the paper leaves room.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from tokcom.coding.topk import CRC_BITS, TopKFormat, apply_update, pack_frame, parse_frame, plan_k
+from tokcom.errors import InputError
+from tokcom.registry import SCHEMES
+from tokcom.schemes.base import Scheme
+from tokcom.types import Decoded, LinkState, Mcs, Packet, Reception, Transmission, Video
+
+INTERPOLATORS = ("auto", "rife", "flow", "blend")
+DEFAULT_BLER_TARGET = 0.002  # §IV-A-c, 001_c16fa1dac0c35e06.txt
+STREAM = "key"
+
+
+@dataclass(frozen=True)
+class ResiVidConfig:
+    """Resi-VidTok parameters (defaults from 001_c16fa1dac0c35e06.txt §III-B, §IV-A).
+
+    Attributes:
+        tokenizer: a registered *progressive* tokenizer (``tokcom-resitok``: L = 256 at 256², 4096 values).
+        stride: S, key-frame stride (§III-B; the paper's balanced choice is 8).
+        gop: N, GOP length in frames (§IV-A: 32); the running token state restarts at each GOP.
+        interpolator: f_int of eq. (21): ``auto`` (RIFE v3.9 when its weights are cached, else the DIS-flow
+            fallback), ``rife``, ``flow`` or ``blend`` (linear cross-fade).
+        gop_level_k: use one prefix depth K^(g) = min_t K*_t for every key frame of a GOP (eq. 15).
+        bler_target: ε of eq. (8); None → the link's target, else 0.002.
+        value_bits: b_val of eq. (12); None → the tokenizer's bits per token (12).
+        crc_bits: frame CRC: 16 (CRC-16/CCITT), 32 (CRC-32) or 0 (none: zero-flag padding of short bodies).
+        mcs_table: 38.214 Table 5.1.3.1-x the per-frame MCS is chosen from (1, 2 or 3).
+        mcs_set: a named MCS set instead of the table (``resivid-table1`` = the paper's Table I rows).
+        batch_frames: frames per tokenizer/decoder batch (memory bound, not a rate parameter).
+    """
+
+    tokenizer: str = "tokcom-resitok"
+    stride: int = 8
+    gop: int = 32
+    interpolator: str = "auto"
+    gop_level_k: bool = False
+    bler_target: float | None = None
+    value_bits: int | None = None
+    crc_bits: int = 16
+    mcs_table: int = 1
+    mcs_set: str | None = None
+    batch_frames: int = 16
+
+    def __post_init__(self) -> None:
+        if self.stride < 1:
+            raise InputError(f"--stride must be ≥ 1; got {self.stride}")
+        if self.gop < 1:
+            raise InputError(f"--gop must be ≥ 1; got {self.gop}")
+        if self.interpolator not in INTERPOLATORS:
+            raise InputError(f"interpolator must be one of {', '.join(INTERPOLATORS)}; got {self.interpolator!r}")
+        if self.bler_target is not None and not 0.0 < self.bler_target < 1.0:
+            raise InputError(f"bler-target must be in (0, 1); got {self.bler_target}")
+        if self.value_bits is not None and not 1 <= self.value_bits <= 32:
+            raise InputError(f"value-bits must be in 1..32; got {self.value_bits}")
+        if self.crc_bits not in CRC_BITS:
+            raise InputError(f"crc-bits must be one of {', '.join(map(str, CRC_BITS))}; got {self.crc_bits}")
+        if self.mcs_table not in (1, 2, 3):
+            raise InputError(f"mcs-table must be 1, 2 or 3; got {self.mcs_table}")
+        if self.mcs_set is not None and self.mcs_set.strip().lower() in ("", "none", "table"):
+            object.__setattr__(self, "mcs_set", None)
+        if self.mcs_set is not None:
+            from tokcom.link.mcs import named_set
+
+            named_set(self.mcs_set)  # unknown → InputError listing the valid sets
+        if self.batch_frames < 1:
+            raise InputError(f"batch-frames must be ≥ 1; got {self.batch_frames}")
+        from tokcom.tokenizers import tokenizer_spec
+
+        spec = tokenizer_spec(self.tokenizer)  # unknown → UnknownNameError listing the valid ones
+        if spec.kind != "progressive":
+            raise InputError(f"resivid needs a progressive tokenizer (e.g. tokcom-resitok); {self.tokenizer} is "
+                             f"{spec.kind}")
+        if self.value_bits is not None and self.value_bits < spec.bits_per_token:
+            raise InputError(f"value-bits {self.value_bits} cannot carry {spec.codebook_size} token values "
+                             f"(needs ≥ {spec.bits_per_token})")
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def key_frames(num_frames: int, stride: int, gop: int) -> list[tuple[int, int]]:
+    """Key frames as ``(frame index, GOP index)``, in time order (§II, §III-B, 0-based).
+
+    GOP g covers frames ``gN .. gN + N_g − 1`` with ``N_g = min(N, T − gN)``; its key frames are ``gN + iS``.
+    """
+    out = []
+    for g in range(math.ceil(num_frames / gop)):
+        start = g * gop
+        n_g = min(gop, num_frames - start)
+        out.extend((start + i, g) for i in range(0, n_g, stride))
+    return out
+
+
+def split_budget(channel_uses: int, num_keys: int) -> list[int]:
+    """k_t per key frame: the video's channel-use budget split evenly over the key frames (eq. 1 averages
+    over all T frames; non-key frames use none); the remainder goes one each to the first key frames."""
+    base, rem = divmod(int(channel_uses), int(num_keys))
+    return [base + (j < rem) for j in range(num_keys)]
+
+
+@lru_cache(maxsize=8192)
+def exact_budget_bits(channel_uses: int, num_bits_per_symbol: int, coderate: float, overhead: float,
+                      cap: int | None = None) -> tuple[int, int]:
+    """``(B_eq9, B_exact)`` for ``channel_uses`` = k_t at MCS (Qm, R) over a link with a PHY.
+
+    B_eq9 = ⌊ρ_oh·R·k_t·Qm⌋ — eq. (9), 001_c16fa1dac0c35e06.txt (ρ_oh = the link's overhead factor).
+    B_exact = the largest payload whose PDU occupies at most k_t channel uses as the link counts them:
+    ⌈(G/Qm)/ρ_oh⌉ with the TB mapping of :func:`tokcom.link.phy.tb_layout` (TB CRC, valid TB sizes, LDPC
+    rounding), found by binary search on ``[0, min(B_eq9, cap)]``; 0 when not even the smallest TB fits.
+    ``cap`` (the largest frame a scheme can send) bounds the search: a frame cannot use more bits.
+    A payload size the TB mapping cannot place counts as not fitting.
+    """
+    from tokcom.link.accounting import deliverable_bits, pdu_channel_uses
+    from tokcom.link.phy import MAX_TB_BITS
+
+    mcs = Mcs(int(num_bits_per_symbol), float(coderate))
+    eq9 = deliverable_bits(int(channel_uses), mcs, overhead)  # eq. (9)
+
+    def fits(b: int) -> bool:
+        try:
+            return pdu_channel_uses(b, mcs, overhead) <= channel_uses
+        except (RuntimeError, InputError):  # a size tb_layout cannot place: treat as too large
+            return False
+
+    hi = min(eq9, MAX_TB_BITS, cap if cap is not None else MAX_TB_BITS)
+    if hi <= 0 or not fits(0):
+        return eq9, 0
+    lo = 0  # invariant: fits(lo)
+    if fits(hi):
+        return eq9, hi
+    while hi - lo > 1:  # invariant: not fits(hi)
+        mid = (lo + hi) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid
+    return eq9, lo
+
+
+def _erasure_budget_bits(channel_uses: int, bits_per_channel_use: float) -> tuple[int, int]:
+    """No PHY (erasure link): eq. (9) with ρ·log2 M replaced by the link's bits per channel use, and the
+    exact count ⌈B / bits_per_channel_use⌉ ≤ k_t the erasure link charges."""
+    eq9 = math.floor(channel_uses * bits_per_channel_use + 1e-9)
+    b = eq9
+    while b > 0 and math.ceil(b / bits_per_channel_use) > channel_uses:
+        b -= 1
+    return eq9, b
+
+
+class _Blend:
+    """Linear cross-fade, used only when :mod:`tokcom.interp` cannot be imported at all."""
+
+    name = "blend"
+
+    def interpolate(self, a: np.ndarray, b: np.ndarray, alphas: Sequence[float]) -> list[np.ndarray]:
+        fa, fb = a.astype(np.float32), b.astype(np.float32)
+        return [np.clip(np.rint((1 - t) * fa + t * fb), 0, 255).astype(np.uint8) for t in alphas]
+
+
+# --------------------------------------------------------------------------------------------- scheme
+@SCHEMES.register("resivid", "Resi-VidTok: key-frame progressive tokens, differential top-K + MCS-first budget, "
+                             "RIFE/flow interpolation")
+class ResiVidScheme(Scheme):
+    """Resi-VidTok (001_c16fa1dac0c35e06.txt). See the module docstring for the pipeline."""
+
+    name = "resivid"
+    Config = ResiVidConfig
+
+    def __init__(self, config: Any = None, *, device: str = "cpu", **options: Any) -> None:
+        super().__init__(config, device=device, **options)
+        self._tok = None
+        self._interp: tuple[Any, str, str | None] | None = None
+        self._plans: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
+
+    # -- shared -------------------------------------------------------------------------------------------
+    def tokenizer(self):
+        """The ProgressiveTokenizer (loaded once per scheme instance)."""
+        if self._tok is None:
+            from tokcom.tokenizers import load_tokenizer
+
+            self._tok = load_tokenizer(self.config.tokenizer, device=self.device)
+        return self._tok
+
+    def frame_format(self, height: int, width: int) -> TopKFormat:
+        """The frame bitstream format for ``height × width`` video (L from the tokenizer)."""
+        tok = self.tokenizer()
+        vb = self.config.value_bits or tok.bits_per_token
+        if (1 << vb) < tok.codebook_size:
+            raise InputError(f"value-bits {vb} cannot carry {tok.codebook_size} token values")
+        return TopKFormat(tok.num_tokens(height, width), vb, self.config.crc_bits)
+
+    def interpolator(self) -> tuple[Any, str, str | None]:
+        """``(f_int, its name, fallback reason or None)`` for eq. (21).
+
+        ``auto`` takes what :func:`tokcom.interp.get_interpolator` gives (RIFE v3.9 with cached weights, else
+        the DIS-flow fallback) and records why RIFE was not used. ``rife`` without weights raises
+        :class:`~tokcom.errors.WeightsUnavailable`.
+        """
+        if self._interp is None:
+            want = self.config.interpolator
+            try:
+                from tokcom.interp import get_interpolator
+            except ImportError as e:
+                self._interp = (_Blend(), "blend", f"tokcom.interp is not available ({e})")
+                return self._interp
+            f = get_interpolator(want, device=self.device)
+            reason = None
+            if want == "auto" and f.name != "rife":
+                reason = getattr(f, "fallback_reason", None)
+                if not reason:
+                    try:
+                        from tokcom.interp import interpolator_unavailable
+
+                        reason = interpolator_unavailable("rife") or "auto chose another interpolator"
+                    except Exception as e:  # noqa: BLE001 - the reason is informational only
+                        reason = f"{type(e).__name__}: {e}"
+            self._interp = (f, str(f.name), reason)
+        return self._interp
+
+    # -- transmitter --------------------------------------------------------------------------------------
+    def _tokenize(self, frames: np.ndarray) -> np.ndarray:
+        """``[n, H, W, 3]`` uint8 key frames → ``[n, L]`` int64 tokens z_t (eq. 5), in batches."""
+        import torch
+
+        from tokcom.video.transform import to_tensor
+
+        tok = self.tokenizer()
+        out = []
+        bs = self.config.batch_frames
+        with torch.no_grad():
+            for i in range(0, frames.shape[0], bs):
+                x = to_tensor(frames[i: i + bs], device=self.device)  # (1, 3, n, H, W) in [-1, 1]
+                out.append(tok.encode(x)[0].cpu().numpy().astype(np.int64))  # (n, L)
+        return np.concatenate(out, axis=0)
+
+    def _candidates(self) -> tuple[Mcs, ...]:
+        from tokcom.link.mcs import mcs_table, named_set
+
+        c = self.config
+        return named_set(c.mcs_set) if c.mcs_set else mcs_table(c.mcs_table)
+
+    def _frame_budget(self, channel_uses: int | None, state: LinkState, eps: float, full_bits: int
+                      ) -> dict[str, Any]:
+        """MCS (eq. 8) and deliverable bits (eq. 9, exact) of one key frame with k_t = ``channel_uses``."""
+        if state.predict_bler is None:  # no PHY (erasure link): bits per channel use, no MCS
+            if channel_uses is None or state.bits_per_channel_use is None:
+                return {"mcs": None, "feasible": None, "eq9": None, "bits": None}
+            eq9, b = _erasure_budget_bits(channel_uses, state.bits_per_channel_use)
+            return {"mcs": None, "feasible": None, "eq9": eq9, "bits": min(b, full_bits)}
+        from tokcom.link.adaptation import select_mcs
+
+        ov = state.overhead
+
+        def size(m: Mcs) -> int:
+            if channel_uses is None:
+                return full_bits
+            return exact_budget_bits(channel_uses, m.num_bits_per_symbol, m.coderate, ov, full_bits)[1]
+
+        # eq. (8): BLER(ρ, M; γ̂, k) ≤ ε with k = the bits this frame would carry at that MCS
+        def bler(m: Mcs, _snr: float) -> float:
+            return state.predict_bler(m, max(size(m), 1))
+
+        if state.snr_db is None and state.mcs is not None:
+            cands: tuple[Mcs, ...] = (state.mcs,)
+        else:
+            cands = self._candidates()
+        a = select_mcs(state.snr_db if state.snr_db is not None else 0.0, candidates=cands, bler_target=eps,
+                       bler_fn=bler)
+        if channel_uses is None:
+            return {"mcs": a.mcs, "feasible": a.feasible, "eq9": None, "bits": None}
+        eq9, b = exact_budget_bits(channel_uses, a.mcs.num_bits_per_symbol, a.mcs.coderate, ov, full_bits)
+        return {"mcs": a.mcs, "feasible": a.feasible, "eq9": eq9, "bits": b}
+
+    @staticmethod
+    def _plan_chain(z: np.ndarray, budgets: Sequence[int | None], fmt: TopKFormat, zero: int,
+                    fixed_k: int | None = None) -> list[tuple[int, np.ndarray]]:
+        """K and mask of every key frame of one GOP, tracking the receiver's state as it will be if every PDU
+        arrives (eq. 19 with the bits actually sent); the state starts as all zero-flags (eq. 19 convention).
+
+        Args:
+            z: ``[n, L]`` int64 tokens of the GOP's key frames.
+            budgets: B_t per key frame (None = unconstrained: K = L).
+            fixed_k: a GOP-wide K^(g) (eq. 15) instead of K*_t.
+
+        Returns:
+            ``[(K, mask [L] bool)]`` per key frame.
+        """
+        L = z.shape[1]
+        model = np.full(L, zero, dtype=np.int64)  # z̃ before the GOP's first key frame: zero state
+        out = []
+        for t in range(z.shape[0]):
+            m = z[t] != model  # eq. (7), 001_c16fa1dac0c35e06.txt, against the receiver's state z̃_{t−}
+            if fixed_k is not None:
+                k = fixed_k
+            elif budgets[t] is None:
+                k = L
+            else:
+                k = max(plan_k(m, int(budgets[t]), fmt), 0)  # eq. (14)
+            out.append((k, m))
+            model[:k] = z[t, :k]  # eq. (19): positions ≤ K take z_t (unchanged ones already equal it)
+        return out
+
+    def encode(self, video: Video, state: LinkState, rng: np.random.Generator) -> Transmission:
+        from tokcom.link.accounting import pdu_channel_uses
+
+        c = self.config
+        info = video.info
+        tok = self.tokenizer()
+        fmt = self.frame_format(info.height, info.width)
+        L, zero = fmt.num_tokens, tok.zero_token
+        keys = key_frames(info.num_frames, c.stride, c.gop)
+        n = len(keys)
+        z = self._tokenize(np.asarray(video.frames)[[f for f, _ in keys]])  # eq. (5): [n, L]
+        eps = c.bler_target or state.bler_target or DEFAULT_BLER_TARGET
+        if c.stride > 1 and info.num_frames > 1:
+            self.interpolator()  # an explicit interpolator without weights fails here, before sending
+
+        budget = state.channel_use_budget
+        k_t: list[int | None] = split_budget(budget, n) if budget is not None else [None] * n
+        cache: dict[int | None, dict[str, Any]] = {}
+        per = []
+        for j in range(n):
+            if k_t[j] not in cache:
+                cache[k_t[j]] = self._frame_budget(k_t[j], state, eps, fmt.max_bits)
+            per.append(cache[k_t[j]])
+        budgets = [p["bits"] for p in per]
+        # Alignment: the receiver maps the j-th PDU to the j-th key frame. If any key frame cannot carry even
+        # an empty (K = 0) frame, no PDU is sent at all (so alignment never depends on the content).
+        starved = any(b is not None and b < fmt.overhead_bits for b in budgets)
+
+        plans: list[tuple[int, np.ndarray]] = [(0, np.ones(L, bool))] * n
+        gop_k: dict[int, int] = {}
+        if not starved:
+            for g in sorted({g for _, g in keys}):
+                idx = [j for j in range(n) if keys[j][1] == g]
+                chain = self._plan_chain(z[idx], [budgets[j] for j in idx], fmt, zero)
+                if c.gop_level_k:
+                    kg = min(k for k, _ in chain)  # eq. (15): K^(g) = min_t K*_t over the GOP's key frames
+                    gop_k[g] = kg
+                    chain = self._plan_chain(z[idx], [budgets[j] for j in idx], fmt, zero, fixed_k=kg)
+                for j, p in zip(idx, chain):
+                    plans[j] = p
+
+        packets = []
+        frames_report: list[dict[str, Any]] = []
+        key_of = {f: j for j, (f, _) in enumerate(keys)}
+        uses_total = 0
+        for t in range(info.num_frames):
+            j = key_of.get(t)
+            if j is None:
+                frames_report.append({"frame": t, "key": False, "gop": t // c.gop, "mcs_index": None,
+                                      "budget_bits": None, "k": None, "changed": None, "bits": None,
+                                      "crc_ok": None})
+                continue
+            k, m = plans[j]
+            mcs = per[j]["mcs"]
+            entry: dict[str, Any] = {
+                "frame": t, "key": True, "gop": keys[j][1], "mcs_index": mcs.index if mcs is not None else None,
+                "channel_uses_budget": k_t[j], "budget_bits_eq9": per[j]["eq9"], "budget_bits": budgets[j],
+                "k": None, "changed": None, "bits": None, "channel_uses": None, "predicted_bler": None,
+                "crc_ok": None,
+            }
+            if not starved:
+                payload, nbits = pack_frame(z[j], m, k, fmt)  # eqs. (10)–(12) + K-field + CRC
+                packets.append(Packet(payload, stream=STREAM, seq=j, num_bits=nbits, mcs=mcs))
+                if mcs is not None:
+                    uses = pdu_channel_uses(nbits, mcs, state.overhead)
+                    entry["predicted_bler"] = state.predict_bler(mcs, max(nbits, 1)) if state.predict_bler else None
+                elif state.bits_per_channel_use:
+                    uses = math.ceil(nbits / state.bits_per_channel_use)
+                else:
+                    uses = None
+                uses_total += uses or 0
+                entry.update({"k": k, "changed": int(m[:k].sum()), "bits": nbits, "channel_uses": uses,
+                              "mask_ones": int(m.sum())})
+                if j > 0 and keys[j - 1][1] == keys[j][1]:
+                    entry["changed_vs_prev_tokens"] = int((z[j] != z[j - 1]).sum())  # eq. (7) taken literally
+            frames_report.append(entry)
+
+        mcs_used = sorted({p["mcs"].index for p in per if p["mcs"] is not None and p["mcs"].index is not None})
+        report: dict[str, Any] = {
+            "paper": "001_c16fa1dac0c35e06.txt",
+            "stride": c.stride,
+            "gop": c.gop,
+            "tokenizer": c.tokenizer,
+            "L": L,
+            "value_bits": fmt.value_bits,
+            "k_field_bits": fmt.k_bits,
+            "crc_bits": fmt.crc_bits,
+            "bler_target": eps,
+            "gop_level_k": c.gop_level_k,
+            "gop_k": {str(g): k for g, k in gop_k.items()} if c.gop_level_k else None,
+            "key_frames": n,
+            "key_frames_sent": len(packets),
+            "starved": starved,
+            "mcs_candidates": c.mcs_set or f"38.214 table {c.mcs_table}",
+            "mcs_indices": mcs_used,
+            "mcs": [p["mcs"].to_dict() for p in per[:1] if p["mcs"] is not None] or None,
+            "mcs_feasible": all(p["feasible"] is not False for p in per),
+            "channel_use_budget": budget,
+            "channel_uses_planned": uses_total,
+            "source_bits": int(sum(p.num_bits for p in packets)),
+            "frames": frames_report,
+        }
+        if starved:
+            report["starved_reason"] = (f"budget of {min(b for b in budgets if b is not None)} bits per key frame "
+                                        f"cannot carry an empty frame ({fmt.overhead_bits} bits): nothing sent")
+        self._plans[id(info)] = (info, frames_report)
+        while len(self._plans) > 8:
+            self._plans.pop(next(iter(self._plans)))
+        return Transmission(info=info, packets=tuple(packets), report=report)
+
+    # -- receiver -----------------------------------------------------------------------------------------
+    def _decode_states(self, states: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """``[n, L]`` int64 token states → ``[n, H, W, 3]`` uint8 frames via the shared decoder (eq. 20)."""
+        import torch
+
+        from tokcom.video.transform import from_tensor
+
+        tok = self.tokenizer()
+        out = []
+        bs = self.config.batch_frames
+        with torch.no_grad():
+            for i in range(0, states.shape[0], bs):
+                zt = torch.from_numpy(np.ascontiguousarray(states[i: i + bs]))[None].to(self.device)
+                out.append(from_tensor(tok.decode(zt, size))[0])  # eq. (20): x̂_t = f_dec(z̃_t)
+        return np.concatenate(out, axis=0) if out else np.zeros((0, size[0], size[1], 3), np.uint8)
+
+    def decode(self, rx: Reception, rng: np.random.Generator) -> Decoded:
+        c = self.config
+        info = rx.info
+        T, H, W = info.num_frames, info.height, info.width
+        tok = self.tokenizer()
+        fmt = self.frame_format(H, W)
+        L, zero = fmt.num_tokens, tok.zero_token
+        keys = key_frames(T, c.stride, c.gop)
+        n = len(keys)
+        pk: list[Packet | None] = list(rx.packets)
+        misaligned = len(pk) != n
+        if misaligned:  # no PDUs (starved budget) or a reception that does not match this configuration
+            pk = [None] * n
+
+        states = np.empty((n, L), np.int64)
+        status: list[str] = []
+        parsed_info: list[dict[str, Any]] = []
+        state = np.full(L, zero, np.int64)
+        for j, (_, g) in enumerate(keys):
+            if j == 0 or keys[j - 1][1] != g:
+                state = np.full(L, zero, np.int64)  # eq. (19): zero state at each GOP start
+            p = pk[j]
+            if p is None:
+                status.append("lost")  # §III-E-a: no update
+                parsed_info.append({})
+            else:
+                fr = parse_frame(p.payload, p.num_bits, fmt)  # eqs. (17)–(18)
+                status.append(fr.status)
+                state = apply_update(state, fr, zero)  # eq. (19); unusable frame → no update
+                parsed_info.append({"k": fr.k, "changed": fr.changed, "bits": int(p.num_bits or 0),
+                                    "missing": fr.missing, "usable": fr.usable,
+                                    "mcs_index": p.mcs.index if p.mcs is not None else None})
+            states[j] = state
+        key_decoded = (states != zero).any(axis=1)  # a state never updated in its GOP is not decoded
+
+        # eq. (20) on the states that carry data; the others hold the last decoded key frame
+        rec_key = np.empty((n, H, W, 3), np.uint8)
+        idx = np.flatnonzero(key_decoded)
+        if idx.size:
+            rec_key[idx] = self._decode_states(states[idx], (H, W))
+        blank = None
+        last = None
+        for j in range(n):
+            if key_decoded[j]:
+                last = rec_key[j]
+            elif last is not None:
+                rec_key[j] = last
+            else:
+                if blank is None:
+                    blank = self._decode_states(np.full((1, L), zero, np.int64), (H, W))[0]  # eq. (6), ℓ = 0
+                rec_key[j] = blank
+
+        out = np.empty((T, H, W, 3), np.uint8)
+        decoded = np.zeros(T, bool)
+        interp_name, interp_reason = None, None
+        interp_errors = 0
+        for j, (f, _) in enumerate(keys):
+            out[f] = rec_key[j]
+            decoded[f] = key_decoded[j]
+            nxt = keys[j + 1][0] if j + 1 < n else None
+            end = nxt if nxt is not None else T
+            if end - f <= 1:
+                continue
+            gap = range(f + 1, end)
+            if nxt is None:  # after the last key frame: hold it (§III-F boundary handling)
+                out[f + 1:end] = rec_key[j]
+                decoded[f + 1:end] = key_decoded[j]
+                continue
+            # eq. (21): x̂_t = f_int(x̂_{t−}, x̂_{t+}, α_t), α_t = (t − t−)/(t+ − t−); across GOP boundaries too
+            a, b = rec_key[j], rec_key[j + 1]
+            alphas = [(t - f) / (nxt - f) for t in gap]
+            if np.array_equal(a, b):
+                mids = [a] * len(alphas)
+            else:
+                mids, interp_name, interp_reason, err = self._interpolate(a, b, alphas)
+                interp_errors += err
+            for t, im in zip(gap, mids):
+                out[t] = im
+            decoded[f + 1:end] = key_decoded[j] and key_decoded[j + 1]
+
+        if interp_name is None and c.stride > 1:
+            try:
+                _, interp_name, interp_reason = self.interpolator()
+            except Exception as e:  # noqa: BLE001 - report only: no gap needed interpolation
+                interp_name, interp_reason = None, f"{type(e).__name__}: {e}"
+
+        frames = self._merge_report(info, keys, status, parsed_info, key_decoded, decoded)
+        received = sum(s != "lost" for s in status)
+        report = {
+            "interpolator": interp_name,
+            "interpolator_fallback_reason": interp_reason,
+            "interpolator_errors": interp_errors,
+            "key_frames_received": received,
+            "key_frames_lost": sum(s == "lost" for s in status) if not misaligned else n,
+            "key_frames_crc_failed": sum(s == "crc_failed" for s in status),
+            "key_frames_malformed": sum(s in ("truncated", "malformed") for s in status),
+            "key_frames_decoded": int(key_decoded.sum()),
+            "pdus_misaligned": misaligned and len(rx.packets) > 0,
+            "frames_decoded_rule": "key frame: its running token state holds received data (not all zero-flags);"
+                                   " non-key frame: both interpolation anchors (the held key frame after the"
+                                   " last one) decoded",
+            "frames": frames,
+        }
+        video = Video(out, info.fps, source="reconstruction")
+        return Decoded(video=video, frames_decoded=int(decoded.sum()), report=report)
+
+    def _interpolate(self, a: np.ndarray, b: np.ndarray, alphas: list[float]
+                     ) -> tuple[list[np.ndarray], str, str | None, int]:
+        """Eq. (21) for one gap: ``(frames, interpolator name, fallback reason, errors)``; an interpolator
+        failure falls back to a cross-fade (reported) rather than taking the receiver down."""
+        f, name, reason = self.interpolator()
+        try:
+            mids = list(f.interpolate(a, b, alphas))
+            if len(mids) == len(alphas) and all(m.shape == a.shape and m.dtype == np.uint8 for m in mids):
+                return mids, name, reason, 0
+            err = "wrong output shape"
+        except Exception as e:  # noqa: BLE001
+            err = f"{type(e).__name__}: {e}"
+        return _Blend().interpolate(a, b, alphas), name, f"{reason or ''} {name} failed ({err}); blended".strip(), 1
+
+    def _merge_report(self, info: Any, keys: list[tuple[int, int]], status: list[str],
+                      parsed_info: list[dict[str, Any]], key_decoded: np.ndarray, decoded: np.ndarray
+                      ) -> list[dict[str, Any]]:
+        """Per-frame report: the transmitter's plan (report only, when this instance encoded ``info``) with
+        what the receiver saw; never used for reconstruction."""
+        plan = self._plans.get(id(info))
+        base = [dict(e) for e in plan[1]] if plan is not None and plan[0] is info else None
+        key_of = {f: j for j, (f, _) in enumerate(keys)}
+        frames = []
+        for t in range(info.num_frames):
+            j = key_of.get(t)
+            if base is not None and t < len(base):
+                e = base[t]
+            else:
+                e = {"frame": t, "key": j is not None, "mcs_index": None, "budget_bits": None, "k": None,
+                     "changed": None, "bits": None}
+            if j is not None:
+                pi = parsed_info[j]
+                if base is None and pi:
+                    e.update({k: pi[k] for k in ("k", "changed", "bits", "mcs_index")})
+                e["status"] = status[j]
+                e["lost"] = status[j] == "lost"
+                e["crc_ok"] = status[j] == "ok"
+            else:
+                e["crc_ok"] = None
+            e["decoded"] = bool(decoded[t])
+            frames.append(e)
+        return frames

@@ -1,0 +1,600 @@
+"""Video TokenCom (000_cfad1eb21f67e2e2.txt): text-intent-guided multi-rate token coding with UEP.
+
+::
+
+    Video ─► tokenizer 𝓔 (DV, causal) ─► Z [t,h,w] (B_full = ⌈log2 N⌉ bits per token)
+      │
+      └► intent: CLIP heatmap (eqs. 1–5) | --intent-box | --intent-mask ─► M_0
+           ─► optical flow + bilinear warping (eq. 6) ─► pooling (eq. 7) ─► S_τ (eq. 8), ρ_s (eq. 13)
+           ─► block motion vectors (§II-E) ─► S_τ rebuilt as the receiver will (side information, eq. 33)
+    Z, S ─► intended stream: Z_ref + intended tokens at B_full; non-intended: Δ̃ at B_Δ (Alg. 2, eqs. 9–12)
+         ─► UEP MILP per class (Alg. 3, eqs. 16–29): (B_Δ, MCS_n), MCS_s ─► PDUs of L_c tokens per class
+         ─► link (each PDU with its class' MCS)
+    receiver: side info ─► S_τ; Z_ref; lost PDUs → Z_ref at their positions (§II-D-b);
+              Ẑ per eqs. (30)–(31) ─► decoder 𝓓 (eq. 32) ─► Video
+
+Causal tokenizers code frame 0 as its own token frame; Z_ref is that frame (Alg. 2 step 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from tokcom.errors import InputError, TokcomError
+from tokcom.schemes.base import Scheme
+from tokcom.types import Decoded, LinkState, Mcs, Packet, Reception, Transmission, Video
+
+_TOKENIZERS: dict[tuple[str, str], Any] = {}
+_ANALYSIS: dict[tuple, Any] = {}  # per-process cache of the link-independent analysis (tokens, intent)
+_ANALYSIS_SIZE = 8
+DEFAULT_B_DELTA_SET = (16, 15, 14, 13, 12, 11, 10)  # 𝓑_n, §II-D-a
+
+
+def _int_tuple(v: Any, what: str) -> tuple[int, ...]:
+    if isinstance(v, str):
+        from tokcom.config import parse_float_list
+
+        v = parse_float_list(v, what=what)
+    try:
+        out = tuple(round(float(x)) for x in v)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a list of integers; got {v!r}") from None
+    return out
+
+
+@dataclass(frozen=True)
+class TokenComConfig:
+    """TokenCom parameters (defaults from §III of 000_cfad1eb21f67e2e2.txt).
+
+    Attributes:
+        tokenizer: a registered DiscreteVideoTokenizer (``tokcom-dv4x8x8``; ``cosmos-dv4x8x8`` where present).
+        fallback_tokenizers: coarser tokenizers to switch to, in order, when the rate budget cannot carry the
+            video even at the cheapest configuration (§III-B: DV4x8x8 → DV8x16x16); comma-separated.
+        intent: text intent p (CLIP heatmap, eqs. 1–5; needs CLIP weights).
+        intent_box: first-frame box ``x0,y0,x1,y1`` in processed-frame pixels (offline intent).
+        intent_mask: first-frame mask image (nonzero = intended).
+        intent_mode: ``intent`` or ``random`` (§III-E ablation: the same number of intended tokens per token
+            frame drawn at random, so the same ρ_s and B_Δ).
+        clip_model: CLIP weights name or open_clip directory (ViT-B/32, p = 32, by default).
+        clip_threshold: ℓ (eq. 3). clip_dilation: dilation (patches) of the patch mask (eq. 3 refinement).
+        flow: optical flow for eq. (6): ``dis`` (OpenCV DIS).
+        theta: θ (eq. 8).
+        block: g, block size of the side-information motion vectors on the token grid (§II-E, eq. 33).
+        mv_bits: B_mv, bits per block motion vector.
+        b_delta_set: 𝓑_n, candidate B_Δ values (§II-D-a: 10…16).
+        b_delta: fix B_Δ instead of optimising it.
+        mcs_intended: 𝒦_s (named set, ``tokcom link`` MCS sets; §II-D-a: QPSK 1/3, QPSK 1/2).
+        mcs_non_intended: 𝓜_n (QPSK 1/3, QPSK 1/2, 16QAM 1/2, 16QAM 3/4).
+        extend_mcs: when no candidate of a class meets its BLER limit at the SNR (e.g. QPSK 1/3 below
+            −1 dB), add the more robust rows of 38.214 Table 5.1.3.1-1 to that class (reported).
+        overhead: ρ_oh (eq. 16; 0.85 in §III).
+        alpha, beta: distortion model d = α·e^{−βB} (eq. 20; 1.0 and 0.2 in §III).
+        w_d, w_t: weights of eq. (29) (0.5, 0.5).
+        eta: η, share of the time–frequency resource for tokens (eq. 24).
+        tokens_per_pdu: L_c (512 tokens: 1024-byte PDUs at 16 bits, as Table II's 1024–1280 bytes).
+        pmax_intended: p_max^(s) (29d); None → the link's BLER target (0.002).
+        pmax_non_intended: p_max^(n) (29e).
+        decoded_fraction: a token frame counts as decoded when at least this share of its tokens arrived.
+    """
+
+    tokenizer: str = "tokcom-dv4x8x8"
+    fallback_tokenizers: str | None = None
+    intent: str | None = None
+    intent_box: tuple[float, ...] | None = None
+    intent_mask: str | None = None
+    intent_mode: Literal["intent", "random"] = "intent"
+    clip_model: str = "clip-vit-b-32"
+    clip_threshold: float = 0.6
+    clip_dilation: int = 0
+    flow: str = "dis"
+    theta: float = 0.3
+    block: int = 4
+    mv_bits: int = 6
+    b_delta_set: tuple[int, ...] = DEFAULT_B_DELTA_SET
+    b_delta: int | None = None
+    mcs_intended: str = "tokencom-intended"
+    mcs_non_intended: str = "tokencom-nonintended"
+    extend_mcs: bool = True
+    overhead: float = 0.85
+    alpha: float = 1.0
+    beta: float = 0.2
+    w_d: float = 0.5
+    w_t: float = 0.5
+    eta: float = 1.0
+    tokens_per_pdu: int = 512
+    pmax_intended: float | None = None
+    pmax_non_intended: float = 0.01
+    decoded_fraction: float = 0.5
+
+    def __post_init__(self) -> None:
+        from tokcom.link.accounting import check_overhead
+        from tokcom.link.mcs import named_set
+        from tokcom.video.flow import check_flow_method
+
+        set_ = lambda k, v: object.__setattr__(self, k, v)
+        if self.intent_box is not None:
+            box = _int_or_float_box(self.intent_box)
+            set_("intent_box", box)
+        if self.intent is not None and not str(self.intent).strip():
+            raise InputError("--intent must be a non-empty text")
+        if self.intent_mode not in ("intent", "random"):
+            raise InputError(f"--set intent_mode must be intent or random; got {self.intent_mode!r}")
+        set_("b_delta_set", _int_tuple(self.b_delta_set, "b_delta_set"))
+        if not self.b_delta_set or any(not 2 <= b <= 32 for b in self.b_delta_set):
+            raise InputError(f"b_delta_set values must be in 2..32; got {self.b_delta_set}")
+        if self.b_delta is not None and not 2 <= int(self.b_delta) <= 32:
+            raise InputError(f"b_delta must be in 2..32; got {self.b_delta}")
+        named_set(self.mcs_intended)
+        named_set(self.mcs_non_intended)
+        check_overhead(self.overhead)
+        check_flow_method(self.flow)
+        if not 0 < self.clip_threshold < 1 or not 0 < self.theta <= 1:
+            raise InputError("clip_threshold must be in (0, 1) and theta in (0, 1]")
+        if self.block < 1 or self.tokens_per_pdu < 1 or self.tokens_per_pdu > 65535:
+            raise InputError("block must be ≥ 1 and tokens_per_pdu in 1..65535")
+        if not (self.w_d >= 0 and self.w_t >= 0 and self.w_d + self.w_t > 0):
+            raise InputError("w_d, w_t must be ≥ 0 and not both 0")
+        if not 0 < self.eta <= 1:
+            raise InputError(f"eta must be in (0, 1]; got {self.eta}")
+        for k in ("pmax_intended", "pmax_non_intended"):
+            v = getattr(self, k)
+            if v is not None and not 0 < v < 1:
+                raise InputError(f"{k} must be in (0, 1); got {v}")
+        if not 0 < self.decoded_fraction <= 1:
+            raise InputError("decoded_fraction must be in (0, 1]")
+        if self.alpha <= 0 or self.beta < 0:
+            raise InputError("alpha must be > 0 and beta ≥ 0")
+
+    def tokenizers(self) -> list[str]:
+        extra = [s.strip() for s in (self.fallback_tokenizers or "").split(",") if s.strip()]
+        return [self.tokenizer, *extra]
+
+
+def _int_or_float_box(v: Any) -> tuple[float, ...]:
+    if isinstance(v, str):
+        v = v.replace(" ", "").split(",")
+    try:
+        box = tuple(float(x) for x in v)
+    except (TypeError, ValueError):
+        raise InputError(f"--intent-box must be x0,y0,x1,y1; got {v!r}") from None
+    if len(box) != 4:
+        raise InputError(f"--intent-box must be x0,y0,x1,y1; got {v!r}")
+    return box
+
+
+def load_discrete_tokenizer(name: str, device: str) -> Any:
+    """A registered DiscreteVideoTokenizer, cached per process."""
+    from tokcom.tokenizers import DiscreteVideoTokenizer, load_tokenizer, tokenizer_spec
+
+    if tokenizer_spec(name).kind != "discrete":
+        raise InputError(f"tokencom needs a discrete video tokenizer; {name} is {tokenizer_spec(name).kind}")
+    key = (name, str(device))
+    if key not in _TOKENIZERS:
+        tok = load_tokenizer(name, device=device)
+        if not isinstance(tok, DiscreteVideoTokenizer):
+            raise InputError(f"tokencom needs a DiscreteVideoTokenizer; {name} is not one")
+        _TOKENIZERS[key] = tok
+    return _TOKENIZERS[key]
+
+
+def neutral_token(tokenizer: Any) -> int:
+    """The index of the all-zero FSQ code (mid level on every axis): what a token lost without a reference
+    becomes; 0 for codebooks without FSQ levels."""
+    levels = getattr(tokenizer.spec, "levels", None)
+    if not levels:
+        return 0
+    idx, basis = 0, 1
+    for lv in levels:
+        idx += (lv // 2) * basis
+        basis *= lv
+    return idx
+
+
+def random_masks(seed: int, counts: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The intent-unaware ablation's classes (§III-E): ``counts[τ]`` positions of token frame τ drawn
+    uniformly without replacement from a PCG64 stream seeded with ``seed`` (both ends draw the same)."""
+    rng = np.random.default_rng(int(seed))
+    out = np.zeros((len(counts), h * w), dtype=bool)
+    for tau, n in enumerate(counts):
+        out[tau, rng.permutation(h * w)[: int(n)]] = True
+    return out.reshape(len(counts), h, w)
+
+
+class TokenComScheme(Scheme):
+    """Video TokenCom (000_cfad1eb21f67e2e2.txt); see the module docstring for the pipeline."""
+
+    name = "tokencom"
+    Config = TokenComConfig
+
+    # -- intent (Alg. 1) ----------------------------------------------------------------------------
+    def first_frame_mask(self, video: Video) -> tuple[np.ndarray, dict[str, Any], np.ndarray | None]:
+        """M_0 ``[H, W]`` bool from the mask, box or text intent; (mask, report, normalised heatmap or None)."""
+        from tokcom.intent.masks import box_mask, load_mask
+
+        c = self.config
+        h, w = video.height, video.width
+        given = [k for k in ("intent_mask", "intent_box", "intent") if getattr(c, k) is not None]
+        if not given:
+            raise InputError("tokencom needs an intent: --intent TEXT (CLIP), --intent-box x0,y0,x1,y1 or "
+                             "--intent-mask PNG")
+        if len(given) > 1:
+            raise InputError(f"give one intent, not {', '.join('--' + g.replace('_', '-') for g in given)}")
+        if c.intent_mask is not None:
+            return load_mask(c.intent_mask, h, w), {"source": "mask", "path": str(c.intent_mask)}, None
+        if c.intent_box is not None:
+            return box_mask(c.intent_box, h, w), {"source": "box", "box": list(c.intent_box)}, None
+        try:
+            from tokcom.intent.heatmap import text_intent_mask
+        except ImportError as e:  # pragma: no cover - packaging problem
+            raise TokcomError(f"text intent unavailable ({e}); use --intent-box x0,y0,x1,y1") from None
+        mask, info = text_intent_mask(video.frames[0], c.intent, model=c.clip_model,
+                                      threshold=c.clip_threshold, dilation=c.clip_dilation, device=self.device)
+        rep = {"source": "text", "text": c.intent, "clip_model": c.clip_model,
+               "rho": float(info.get("rho", np.nan)), "patch_size": info.get("patch_size")}
+        return np.asarray(mask, bool), rep, info.get("heatmap_normalized")
+
+    def token_classes(self, video: Video, mask0: np.ndarray, tok: Any, latent: tuple[int, int, int]
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(S_flow, S_rebuilt, motion vectors, pixel masks) for ``mask0`` (eqs. 6–8, §II-E)."""
+        from tokcom.intent.motion import fit_block_motion
+        from tokcom.intent.propagate import pool_to_tokens, propagate_mask, token_mask
+
+        c = self.config
+        masks = propagate_mask(video.frames, mask0, flow=c.flow)  # eq. (6)
+        pooled = pool_to_tokens(masks, tok.temporal_factor, tok.spatial_factor, latent)  # eq. (7)
+        s_flow = token_mask(pooled, c.theta)  # eq. (8)
+        s_rebuilt, mvs = fit_block_motion(s_flow, c.block, c.mv_bits)  # §II-E
+        return s_flow, s_rebuilt, mvs, masks
+
+    def analyse(self, video: Video, mask0: np.ndarray, tok: Any, latent: tuple[int, int, int]) -> tuple:
+        """Everything that does not depend on the link: token classes (:meth:`token_classes`) and the token
+        indices Z ``[t, h, w]`` int64. Deterministic, so SNR/rate points of a sweep share it (per process)."""
+        import hashlib
+
+        import torch
+
+        from tokcom.video.transform import to_tensor
+
+        c = self.config
+        key = (video.digest(), tok.name, str(self.device), hashlib.sha1(np.packbits(mask0).tobytes()).hexdigest(),
+               c.flow, c.theta, c.block, c.mv_bits)
+        hit = _ANALYSIS.get(key)
+        if hit is None:
+            classes = self.token_classes(video, mask0, tok, latent)
+            with torch.inference_mode():
+                z = tok.encode(to_tensor(video, device=tok.device))[0][0].cpu().numpy().astype(np.int64)
+            hit = (*classes, z)
+            _ANALYSIS[key] = hit
+            while len(_ANALYSIS) > _ANALYSIS_SIZE:
+                _ANALYSIS.pop(next(iter(_ANALYSIS)))
+        return hit
+
+    # -- UEP (Alg. 3) -------------------------------------------------------------------------------
+    def plan(self, state: LinkState, duration_s: float, n_tokens: tuple[int, int], b_full: int,
+             side_bits: int) -> dict[str, Any]:
+        """Candidates, budget and the MILP's choice (with the documented fallbacks)."""
+        from tokcom.link.mcs import mcs_table, named_set
+        from tokcom.schemes.tokencom.bitstream import TOKEN_HEADER_BITS
+        from tokcom.schemes.tokencom.uep import UepProblem, make_candidates, solve_milp
+
+        c = self.config
+        budget = state.channel_use_budget
+        bandwidth = state.bandwidth_hz or (budget / duration_s if budget else None)
+        r_max = c.eta * bandwidth * duration_s if bandwidth else math.inf  # eq. (24), T_RB = the clip
+        if state.predict_bler is not None:
+            bler_fn = state.predict_bler
+        else:  # a link without a PHY model (erasure): every MCS sees the link's PDU loss
+            loss = float(state.pdu_loss or 0.0)
+            bler_fn = lambda _m, _k: loss
+        limits = (c.pmax_intended if c.pmax_intended is not None else (state.bler_target or 0.002),
+                  c.pmax_non_intended)
+        sets = [list(named_set(c.mcs_intended)), list(named_set(c.mcs_non_intended))]
+        bit_sets = [(b_full,), (int(c.b_delta),) if c.b_delta is not None else c.b_delta_set]
+        extended = [False, False]
+
+        def cands(k: int) -> list:
+            return make_candidates(bit_sets[k], sets[k], tokens_per_pdu=c.tokens_per_pdu,
+                                   header_bits=TOKEN_HEADER_BITS, overhead=c.overhead,
+                                   bandwidth_hz=bandwidth or 1.0, bler_fn=bler_fn, alpha=c.alpha, beta=c.beta)
+
+        cand = [cands(0), cands(1)]
+        for k in (0, 1):
+            if c.extend_mcs and not any(x.bler <= limits[k] for x in cand[k]):
+                # the smallest extension: the most efficient more-robust table row that meets the limit
+                # (else the most robust row), so the class keeps one usable MCS as in the paper's sets
+                floor = min(m.spectral_efficiency for m in sets[k])
+                more = [m for m in mcs_table(1) if m.spectral_efficiency < floor - 1e-9]
+                bits_max = c.tokens_per_pdu * max(bit_sets[k]) + TOKEN_HEADER_BITS
+                ok = [m for m in more if bler_fn(m, bits_max) <= limits[k]]
+                add = max(ok, key=lambda m: m.spectral_efficiency) if ok else (
+                    min(more, key=lambda m: m.spectral_efficiency) if more else None)
+                if add is not None:
+                    sets[k] = [add, *sets[k]]
+                    cand[k] = cands(k)
+                    extended[k] = True
+        # side information goes first, with the most robust MCS of the intended set; its resource is
+        # taken off the budget before the MILP
+        side_mcs = self._side_mcs(sets[0], bler_fn, limits[0], side_bits)
+        from tokcom.link.accounting import pdu_resource
+
+        side_res, _ = pdu_resource(side_bits, side_mcs, c.overhead)
+        problem = UepProblem(n_tokens, (cand[0], cand[1]), r_max - side_res, c.w_d, c.w_t, limits)
+        sol = solve_milp(problem)
+        status = sol.status
+        choice = sol.choice
+        if choice is None:
+            choice, status = self._fallback(problem)
+        return {"problem": problem, "solution": sol, "choice": choice, "status": status,
+                "extended": extended, "side_mcs": side_mcs, "side_resource": side_res, "r_max": r_max,
+                "bandwidth_hz": bandwidth, "limits": limits}
+
+    @staticmethod
+    def _side_mcs(mcs_set: list[Mcs], bler_fn, limit: float, side_bits: int) -> Mcs:
+        ok = [m for m in mcs_set if bler_fn(m, max(side_bits, 24)) <= limit]
+        pool = ok or mcs_set
+        return min(pool, key=lambda m: (m.spectral_efficiency if ok else bler_fn(m, max(side_bits, 24)),
+                                        m.spectral_efficiency))
+
+    @staticmethod
+    def _fallback(problem) -> tuple[tuple[int, int], str]:
+        """No configuration meets (29): keep the BLER limits if possible and use the least resource
+        (``budget_infeasible``), else the lowest-BLER configuration of each class (``bler_infeasible``)."""
+        rel = [problem.reliable(0), problem.reliable(1)]
+        if rel[0] and rel[1]:
+            best = min(((i, j) for i in rel[0] for j in rel[1]), key=lambda ij: problem.totals(*ij)[2])
+            return best, "budget_infeasible"
+        pick = []
+        for k in (0, 1):
+            cs = problem.candidates[k]
+            pick.append(min(range(len(cs)), key=lambda i: (cs[i].bler, cs[i].resource)))
+        return (pick[0], pick[1]), "bler_infeasible"
+
+    # -- transmitter --------------------------------------------------------------------------------
+    def encode(self, video: Video, state: LinkState, rng: np.random.Generator) -> Transmission:
+        from tokcom.coding.tokens import diff_encode
+        from tokcom.intent.motion import side_info_bits
+        from tokcom.intent.propagate import intended_ratio, token_region_pixels
+        from tokcom.schemes.tokencom import bitstream as bs
+
+        c = self.config
+        mask0, intent_rep, heat = self.first_frame_mask(video)
+        names = c.tokenizers()
+        tried = []
+        for ti, name in enumerate(names):
+            tok = load_discrete_tokenizer(name, self.device)
+            latent = tok.latent_shape(video.num_frames, video.height, video.width)
+            t, h, w = latent
+            s_flow, s_intent, mvs, pix_masks, z = self.analyse(video, mask0, tok, latent)
+            if c.intent_mode == "random":
+                seed = int(rng.integers(0, 2**32))
+                counts = s_intent.reshape(t, -1).sum(axis=1)
+                s_used = random_masks(seed, counts, h, w)
+                side = bs.SideInfo(bs.MODE_RANDOM, ti, latent, tok.bits_per_token, 0, tok.codebook_size,
+                                   c.block, c.mv_bits, seed=seed, counts=counts)
+            else:
+                s_used = s_intent
+                side = bs.SideInfo(bs.MODE_INTENT, ti, latent, tok.bits_per_token, 0, tok.codebook_size,
+                                   c.block, c.mv_bits, s0=s_intent[0], mvs=mvs)
+            n_s = h * w + int(s_used[1:].sum())  # Z_ref (token frame 0) travels at full precision
+            n_n = int((~s_used[1:]).sum())
+            side_len = len(bs.encode_side_info(side))
+            side_bits_est = 8 * (side_len + 10 * math.ceil(side_len / bs.SIDE_FRAGMENT_BYTES))
+            plan = self.plan(state, video.duration_s, (n_s, n_n), tok.bits_per_token, side_bits_est)
+            tried.append({"tokenizer": name, "status": plan["status"]})
+            if plan["status"] != "budget_infeasible" or ti == len(names) - 1:
+                break
+        problem, (ks, kn) = plan["problem"], plan["choice"]
+        cs, cn = problem.candidates[0][ks], problem.candidates[1][kn]
+        b_delta = cn.bits
+        side = bs.SideInfo(**{**side.__dict__, "b_delta": b_delta})
+
+        z_ref = z[0]
+        intended_vals = np.concatenate([z_ref.ravel()] + [z[tau][s_used[tau]] for tau in range(1, t)])
+        non_vals = np.concatenate([diff_encode(z[tau][~s_used[tau]], z_ref[~s_used[tau]], b_delta)
+                                   for tau in range(1, t)] or [np.zeros(0, np.int64)])  # Alg. 2
+        packets: list[Packet] = []
+        side_payloads = bs.side_pdus(bs.encode_side_info(side))
+        for p in side_payloads:
+            packets.append(Packet(p, stream="side", seq=len(packets), mcs=plan["side_mcs"]))
+        per_class = {}
+        for cls, vals, bits, cand in (("intended", intended_vals, tok.bits_per_token, cs),
+                                      ("non_intended", non_vals, b_delta, cn)):
+            pdus = bs.token_pdus(vals, bits, cls, c.tokens_per_pdu)
+            for payload, nbits, _ in pdus:
+                packets.append(Packet(payload, stream=cls, seq=len(packets), num_bits=nbits, mcs=cand.mcs))
+            per_class[cls] = {"modulation": cand.mcs.modulation, "coderate": cand.mcs.coderate,
+                              "num_bits_per_symbol": cand.mcs.num_bits_per_symbol, "bits_per_token": bits,
+                              "tokens": int(vals.size), "pdus_sent": len(pdus),
+                              "predicted_bler": cand.bler, "resource_per_token": cand.resource}
+        payload_bits = int(sum(p.num_bits for p in packets))
+        side_bits = int(sum(p.num_bits for p in packets if p.stream == "side"))
+        rho_s = intended_ratio(s_used)  # eq. (13)
+        b_full = tok.bits_per_token
+        d_t, d_s = tok.temporal_factor, tok.spatial_factor
+        bpp_eq15 = (rho_s * b_full + (1 - rho_s) * b_delta) / (3 * d_t * d_s ** 2)  # eq. (15)
+        d_tot, tau_tot, res = problem.totals(ks, kn)
+        token_bits = n_s * b_full + n_n * b_delta
+        roi = token_region_pixels(s_intent, video.num_frames, d_t, d_s, video.height, video.width)
+        sol = plan["solution"]
+        report = {
+            "tokenizer": tok.name,
+            "tokenizer_factors": [d_t, d_s],
+            "tokenizer_switching": tried if len(names) > 1 else None,
+            "latent_shape": [t, h, w],
+            "intent": intent_rep,
+            "intent_mode": c.intent_mode,
+            "rho": intent_rep.get("rho", float(mask0.mean())),
+            "rho_s": rho_s,
+            "rho_s_intent": intended_ratio(s_intent),
+            "mask_agreement": float((s_intent == s_flow).mean()),
+            "b_full": b_full,
+            "b_delta": b_delta,
+            "n_tokens": {"intended": n_s, "non_intended": n_n},
+            "bpp_tokencom": bpp_eq15,
+            "bpp_tokens": token_bits / video.num_pixels,
+            "class_config": per_class,
+            "source_bitrate_bps": payload_bits / video.duration_s,
+            "side_info": {"bits": side_bits, "pdus": len(side_payloads),
+                          "mcs": plan["side_mcs"].to_dict(),
+                          "overhead_ratio": side_bits / max(token_bits, 1),
+                          "eq33_ratio": _eq33(t, rho_s, b_full, b_delta, c.block, c.mv_bits),
+                          "eq33_bits": side_info_bits(t, h, w, c.block, c.mv_bits)},
+            "uep": {"status": plan["status"], "objective": sol.objective, "solve_ms": 1e3 * sol.solve_s,
+                    "resource_budget": plan["r_max"], "resource_side": plan["side_resource"],
+                    "resource_tokens": res, "delay_s": tau_tot if plan["bandwidth_hz"] else None,
+                    "distortion": d_tot, "bandwidth_hz": plan["bandwidth_hz"],
+                    "bler_limits": list(plan["limits"]), "candidates_extended": {
+                        "intended": plan["extended"][0], "non_intended": plan["extended"][1]},
+                    "candidates": {cls: [{"bits": k.bits, "modulation": k.mcs.modulation,
+                                          "coderate": k.mcs.coderate, "bler": k.bler,
+                                          "resource_per_token": k.resource} for k in problem.candidates[i]]
+                                   for i, cls in enumerate(("intended", "non_intended"))},
+                    "overhead": c.overhead, "eta": c.eta, "tokens_per_pdu": c.tokens_per_pdu},
+        }
+        artifacts = _artifacts(video, mask0, heat, pix_masks, s_used, d_t, d_s)
+        return Transmission(info=video.info, packets=tuple(packets), report=report, roi=roi, artifacts=artifacts)
+
+    # -- receiver -----------------------------------------------------------------------------------
+    def decode(self, rx: Reception, rng: np.random.Generator) -> Decoded:
+        import torch
+
+        from tokcom.coding.tokens import diff_decode
+        from tokcom.intent.motion import apply_block_motion
+        from tokcom.schemes.tokencom import bitstream as bs
+        from tokcom.video.transform import from_tensor
+
+        c = self.config
+        info = rx.info
+        names = c.tokenizers()
+        side_payloads = []
+        tokens: dict[int, list] = {0: [], 1: []}
+        crc_failed = 0
+        for p in rx.packets:
+            if p is None:
+                continue
+            if p.payload[:2] == b"TS":
+                side_payloads.append(p.payload)
+                continue
+            tp = bs.parse_token_pdu(p.payload)
+            if tp is None:
+                crc_failed += 1
+                continue
+            tokens[tp.cls].append(tp)
+        body, side_bad = bs.join_side_pdus(side_payloads) if side_payloads else (None, 0)
+        si = bs.decode_side_info(body) if body is not None else None
+        ti = si.tokenizer_index if si is not None and si.tokenizer_index < len(names) else 0
+        tok = load_discrete_tokenizer(names[ti], self.device)
+        t, h, w = tok.latent_shape(info.num_frames, info.height, info.width)
+        if si is not None and (si.latent_shape != (t, h, w) or si.codebook_size != tok.codebook_size
+                               or si.b_full != tok.bits_per_token):
+            si = None  # inconsistent with the session: ignore it
+        hw = h * w
+        s = None
+        if si is not None:
+            try:
+                s = (apply_block_motion(si.s0, si.mvs, si.block, si.mv_bits) if si.mode == bs.MODE_INTENT
+                     else random_masks(si.seed, si.counts, h, w))
+            except (ValueError, IndexError, InputError):
+                s = None
+        # class streams with "received" flags
+        n_s = hw + (int(s[1:].sum()) if s is not None else 0)
+        n_n = int((~s[1:]).sum()) if s is not None else 0
+        b_full = tok.bits_per_token
+        vals_s, got_s = _fill(tokens[0], n_s if s is not None else hw, b_full)
+        vals_n, got_n = (_fill(tokens[1], n_n, si.b_delta) if s is not None else (np.zeros(0, np.int64),
+                                                                                  np.zeros(0, bool)))
+        neutral = neutral_token(tok)
+        z_ref = np.where(got_s[:hw], np.clip(vals_s[:hw], 0, tok.codebook_size - 1), neutral).reshape(h, w)
+        z_hat = np.broadcast_to(z_ref, (t, h, w)).copy()  # lost tokens → Z_ref (§II-D-b)
+        delivered = np.zeros((t, h, w), bool)
+        delivered[0] = got_s[:hw].reshape(h, w)
+        if s is not None:
+            ps, pn = hw, 0
+            for tau in range(1, t):
+                m = s[tau]
+                k_s, k_n = int(m.sum()), int((~m).sum())
+                zs = z_hat[tau]
+                gs, gn = got_s[ps:ps + k_s], got_n[pn:pn + k_n]
+                sel = zs[m]
+                sel[gs] = np.clip(vals_s[ps:ps + k_s][gs], 0, tok.codebook_size - 1)  # eq. (31), S = 1
+                zs[m] = sel
+                sel = zs[~m]
+                sel[gn] = diff_decode(vals_n[pn:pn + k_n][gn], z_ref[~m][gn], si.b_delta,
+                                      tok.codebook_size)  # eqs. (30)-(31), S = 0
+                zs[~m] = sel
+                dm = delivered[tau]
+                dm[m] = gs
+                dm[~m] = gn
+                ps += k_s
+                pn += k_n
+        with torch.inference_mode():
+            x = tok.decode(torch.from_numpy(z_hat)[None].to(tok.device))  # eq. (32)
+        frames = from_tensor(x[:, :, :info.num_frames, :info.height, :info.width].float().cpu())[0]
+        from tokcom.intent.propagate import token_frame_of
+
+        frac = delivered.reshape(t, -1).mean(axis=1)
+        ok_tau = frac >= c.decoded_fraction
+        if s is None:
+            ok_tau[1:] = False
+        ok_frames = ok_tau[np.minimum(token_frame_of(info.num_frames, tok.temporal_factor), t - 1)]
+        exp = {"intended": math.ceil(n_s / c.tokens_per_pdu) if s is not None else None,
+               "non_intended": math.ceil(n_n / c.tokens_per_pdu) if s is not None else None}
+        rx_cls = {}
+        for cls, k in (("intended", 0), ("non_intended", 1)):
+            ok = len(tokens[k])
+            rx_cls[cls] = {"pdus_received": ok,
+                           "pdus_lost": (exp[cls] - ok) if exp[cls] is not None else None}
+        report = {
+            "class_config": rx_cls,
+            "side_info_received": si is not None,
+            "side_fragments_failed": side_bad,
+            "pdus_crc_failed": crc_failed,
+            "tokens_delivered_fraction": float(delivered.mean()),
+            "token_frames_delivered": [float(f) for f in frac],
+            "ref_tokens_lost": int(hw - got_s[:hw].sum()),
+            "frame_decoded": [bool(v) for v in ok_frames],
+        }
+        video = Video(np.ascontiguousarray(frames), info.fps, source="reconstruction")
+        return Decoded(video=video, frames_decoded=int(ok_frames.sum()), report=report)
+
+
+def _fill(pdus: list, n: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Place received PDUs' values into a class stream of ``n`` tokens: (values [n], received [n] bool)."""
+    vals = np.zeros(n, np.int64)
+    got = np.zeros(n, bool)
+    for p in pdus:
+        if p.bits != bits or p.first >= n:
+            continue
+        k = min(p.values.size, n - p.first)
+        vals[p.first:p.first + k] = p.values[:k]
+        got[p.first:p.first + k] = True
+    return vals, got
+
+
+def _eq33(t: int, rho_s: float, b_full: int, b_delta: int, block: int, mv_bits: int) -> float:
+    from tokcom.intent.motion import side_info_ratio
+
+    return side_info_ratio(t, rho_s, b_full, b_delta, block, mv_bits)
+
+
+def _artifacts(video: Video, mask0: np.ndarray, heat: np.ndarray | None, pix_masks: np.ndarray,
+               s: np.ndarray, d_t: int, d_s: int) -> dict[str, np.ndarray]:
+    """Pictures for people: the first-frame intent (heatmap or region), propagated masks, token masks."""
+    from tokcom.intent.propagate import frame_groups
+    from tokcom.intent.render import heatmap_overlay, mask_overlay, montage
+
+    f0 = video.frames[0]
+    out = {"intent_first_frame": heatmap_overlay(f0, heat) if heat is not None else mask_overlay(f0, mask0)}
+    groups = frame_groups(video.num_frames, d_t, s.shape[0])
+    picks = [int(g[-1]) for g in groups]
+    out["intent_propagated"] = montage([mask_overlay(video.frames[k], pix_masks[k] > 0.5) for k in picks])
+    tiles = []
+    for tau, k in enumerate(picks):
+        up = np.repeat(np.repeat(s[tau], d_s, 0), d_s, 1)[: video.height, : video.width]
+        tiles.append(mask_overlay(video.frames[k], up, color=(255, 160, 0)))
+    out["intent_tokens"] = montage(tiles)
+    return out
