@@ -137,3 +137,31 @@ def test_unconstrained_rate_and_erasure_link(clip):
     r = tokcom.simulate(s, clip, build_link("erasure", {"pdu_loss": 0.0}), 0, metrics=["psnr"])
     assert r.valid and math.isinf(r.scheme_report["uep"]["resource_budget"])
     assert r.scheme_report["b_delta"] == 16  # nothing to save when the budget is unconstrained
+
+
+def test_text_intent_with_a_small_random_clip(clip, tmp_path):
+    """Acceptance 4: any open_clip-format ViT CLIP directory works as ``clip_model`` (a tiny random one here)."""
+    import torch
+
+    from tokcom import models
+    from tokcom.models import clip as tc
+
+    if not models.is_cached("clip-bpe"):
+        pytest.skip("clip-bpe not in cache (run: tokcom models fetch clip-bpe)")
+    torch.manual_seed(0)
+    cfg = tc.ClipConfig.from_open_clip({"embed_dim": 32, "vision_cfg": {"image_size": 64, "layers": 1,
+                                        "width": 64, "patch_size": 32, "head_width": 32},
+                                        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32,
+                                                     "heads": 2, "layers": 1}})
+    d = tc.save_clip(tc.build_clip(cfg), tmp_path / "tiny-clip")
+    r = _run_text(clip, str(d))
+    sr = r.scheme_report
+    assert sr["intent"]["source"] == "text" and sr["intent"]["patch_size"] == 32
+    assert 0 < sr["rho"] <= 1 and r.valid
+    assert "intent_first_frame" in r.artifacts
+
+
+def _run_text(clip, model_dir: str):
+    s = build_scheme("tokencom", {"intent": "a man riding a bicycle", "clip_model": model_dir})
+    return tokcom.simulate(s, clip, build_link("awgn", {"snr_db": 6.0}), 0, rate=Rate(bandwidth_hz=340000),
+                           metrics=["psnr"])

@@ -235,7 +235,7 @@ class TokenComScheme(Scheme):
                                       threshold=c.clip_threshold, dilation=c.clip_dilation, device=self.device)
         rep = {"source": "text", "text": c.intent, "clip_model": c.clip_model,
                "rho": float(info.get("rho", np.nan)), "patch_size": info.get("patch_size")}
-        return np.asarray(mask, bool), rep, info.get("heatmap_normalized")
+        return np.asarray(mask, bool), rep, info.get("heatmap_norm")
 
     def token_classes(self, video: Video, mask0: np.ndarray, tok: Any, latent: tuple[int, int, int]
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
