@@ -142,9 +142,14 @@ def test_demo_quick_writes_a_report(tmp_path):
     q = tokcom("results", out, "--json")
     assert q.returncode == 0, q.stderr
     results = json.loads(q.stdout)
-    assert len(results) == 4  # h265, h264 × SNR −2, 10 dB
+    assert len(results) == 6  # tokencom, resivid, h265 × SNR −2, 10 dB
     by = {(r['scheme'], r['config']['snr_db']): r for r in results}
     assert by[('h265', 10.0)]['valid'] and not by[('h265', -2.0)]['valid']  # the low-SNR cliff
+    for s in ("tokencom", "resivid"):  # the token schemes survive −2 dB
+        assert by[(s, -2.0)]['valid'] and by[(s, 10.0)]['valid']
+    assert by[("tokencom", -2.0)]["scheme_report"]["intent"]["source"] in ("box", "text")
+    assert "TokenCom intent" in html and "images/" in html and "tokencom_uep" not in html
+    assert "Resi-VidTok prefix depth" in html and (out / "tokencom_uep.md").is_file()
     for rec in results:
         assert (out / "videos" / f"{rec['point_key']}.mp4").is_file()
         assert f"videos/{rec['point_key']}.mp4" in html
