@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,14 +20,6 @@ def parse_int_list(text: str) -> list[int]:
     if any(not v.is_integer() for v in vals):
         raise InputError(f"expected integers: {text!r}")
     return [int(v) for v in vals]
-
-
-def parse_box(text: str) -> tuple[int, int, int, int]:
-    """``"x0,y0,x1,y1"`` → a tuple of four integers."""
-    m = re.fullmatch(r"\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(-?\d+)\s*", text or "")
-    if not m:
-        raise InputError(f"a box is x0,y0,x1,y1 in pixels; got {text!r}")
-    return tuple(int(g) for g in m.groups())  # type: ignore[return-value]
 
 
 def parse_key_values(items: list[str] | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tokcom.cli.common import atomic_output_dir, parse_box, parse_key_values, write_json
+from tokcom.cli.common import atomic_output_dir, parse_key_values, write_json
 
 _S = "Scheme options"
 _L = "Link options"
@@ -63,7 +63,7 @@ def run_cmd(
     scheme_opts: dict[str, Any] = {
         "gop": gop, "preset": preset, "rate_control": rate_control, "qp": qp, "low_delay": low_delay,
         "tokenizer": tokenizer, "intent": intent, "intent_mask": intent_mask, "stride": stride,
-        "intent_box": parse_box(intent_box) if intent_box is not None else None,
+        "intent_box": intent_box,  # parsed (and checked) by the scheme's config
     }
     scheme_opts.update(parse_key_values(set_))
     link_opts: dict[str, Any] = {"snr_db": snr_db, "csi_nmse_db": csi_nmse_db, "pdu_loss": pdu_loss,

@@ -23,6 +23,18 @@ def _check_bits(bits: int) -> int:
     return bits
 
 
+def uint_to_bits(values: np.ndarray, width: int) -> np.ndarray:
+    """``[n]`` non-negative integers → ``[n·width]`` uint8 0/1 bits, MSB first (no range check)."""
+    v = np.asarray(values, dtype=np.int64).reshape(-1, 1)
+    return ((v >> np.arange(width - 1, -1, -1, dtype=np.int64)) & 1).astype(np.uint8).reshape(-1)
+
+
+def bits_to_uint(bits: np.ndarray, width: int) -> np.ndarray:
+    """``[n·width]`` 0/1 bits → ``[n]`` int64, MSB first (inverse of :func:`uint_to_bits`)."""
+    b = np.asarray(bits, dtype=np.int64).reshape(-1, width)
+    return b @ np.left_shift(np.int64(1), np.arange(width - 1, -1, -1, dtype=np.int64))
+
+
 def pack_uint(values: np.ndarray, bits: int) -> bytes:
     """``values`` (non-negative integers < 2**bits) → MSB-first bit string of ``len(values)·bits`` bits,
     zero-padded to whole bytes."""
@@ -30,9 +42,7 @@ def pack_uint(values: np.ndarray, bits: int) -> bytes:
     v = np.asarray(values, dtype=np.int64).ravel()
     if v.size and (v.min() < 0 or v.max() >= (1 << bits)):
         raise ValueError(f"values outside 0..{(1 << bits) - 1} for {bits}-bit packing")
-    shifts = np.arange(bits - 1, -1, -1, dtype=np.int64)
-    b = ((v[:, None] >> shifts) & 1).astype(np.uint8)
-    return np.packbits(b.ravel()).tobytes()
+    return np.packbits(uint_to_bits(v, bits)).tobytes()
 
 
 def unpack_uint(data: bytes, bits: int, count: int, offset_bits: int = 0) -> np.ndarray:
@@ -45,8 +55,7 @@ def unpack_uint(data: bytes, bits: int, count: int, offset_bits: int = 0) -> np.
     n = min(int(count), raw.size // bits)
     if n <= 0:
         return np.zeros(0, np.int64)
-    b = raw[: n * bits].reshape(n, bits).astype(np.int64)
-    return (b << np.arange(bits - 1, -1, -1, dtype=np.int64)).sum(axis=1)
+    return bits_to_uint(raw[: n * bits], bits)
 
 
 def q_of(b_delta: int) -> int:

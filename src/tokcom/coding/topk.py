@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tokcom.coding.tokens import bits_to_uint, uint_to_bits
 from tokcom.errors import InputError
 
 CRC_BITS = (0, 16, 32)
@@ -142,21 +143,7 @@ def _crc_bits(msg_bits: np.ndarray, crc_bits: int) -> np.ndarray:
         value = binascii.crc_hqx(data, 0xFFFF)  # CRC-16/CCITT-FALSE
     else:
         value = zlib.crc32(data) & 0xFFFFFFFF  # CRC-32 (IEEE 802.3)
-    return _uint_bits(np.array([value], np.int64), crc_bits)
-
-
-def _uint_bits(values: np.ndarray, width: int) -> np.ndarray:
-    """``[n]`` non-negative ints → ``[n·width]`` uint8 bits, MSB first."""
-    v = np.asarray(values, dtype=np.int64).reshape(-1, 1)
-    shifts = np.arange(width - 1, -1, -1, dtype=np.int64)
-    return ((v >> shifts) & 1).astype(np.uint8).reshape(-1)
-
-
-def _bits_uint(bits: np.ndarray, width: int) -> np.ndarray:
-    """``[n·width]`` 0/1 bits → ``[n]`` int64, MSB first (inverse of :func:`_uint_bits`)."""
-    b = np.asarray(bits, dtype=np.int64).reshape(-1, width)
-    weights = np.left_shift(np.int64(1), np.arange(width - 1, -1, -1, dtype=np.int64))
-    return b @ weights
+    return uint_to_bits(np.array([value], np.int64), crc_bits)
 
 
 def pack_frame(tokens: np.ndarray, mask: np.ndarray, k: int, fmt: TopKFormat) -> tuple[bytes, int]:
@@ -183,9 +170,9 @@ def pack_frame(tokens: np.ndarray, mask: np.ndarray, k: int, fmt: TopKFormat) ->
     if vals.size and (vals.min() < 0 or vals.max() >= (1 << fmt.value_bits)):
         raise InputError(f"token values must be in [0, 2**{fmt.value_bits}); got {vals.min()}..{vals.max()}")
     msg = np.concatenate([
-        _uint_bits(np.array([k]), fmt.k_bits),  # K-field
+        uint_to_bits(np.array([k]), fmt.k_bits),  # K-field
         r.astype(np.uint8),  # eq. (11): header verbatim, K bits
-        _uint_bits(vals, fmt.value_bits),  # eq. (12): body, b_val·C_t(K) bits
+        uint_to_bits(vals, fmt.value_bits),  # eq. (12): body, b_val·C_t(K) bits
     ])
     bits = np.concatenate([msg, _crc_bits(msg, fmt.crc_bits)])
     return np.packbits(bits).tobytes(), int(bits.size)
@@ -253,7 +240,7 @@ def _parse(payload: bytes | None, num_bits: int | None, fmt: TopKFormat) -> Pars
     kb, L, vb, cb = fmt.k_bits, fmt.num_tokens, fmt.value_bits, fmt.crc_bits
     if bits.size < kb:
         return _failed("truncated")
-    k = int(_bits_uint(bits[:kb], kb)[0])
+    k = int(bits_to_uint(bits[:kb], kb)[0])
     if k > L:
         if cb:
             return _failed("malformed")
@@ -276,10 +263,10 @@ def _parse(payload: bytes | None, num_bits: int | None, fmt: TopKFormat) -> Pars
         msg = bits[:msg_len]
         if not np.array_equal(bits[msg_len: msg_len + cb], _crc_bits(msg, cb)):
             return _failed("crc_failed")
-        values = _bits_uint(bits[body_start:msg_len], vb) if c else np.zeros(0, np.int64)
+        values = bits_to_uint(bits[body_start:msg_len], vb) if c else np.zeros(0, np.int64)
         return ParsedFrame("ok", k, header, values, 0, True)
     avail = max(0, min(c, (bits.size - body_start) // vb))
-    values = _bits_uint(bits[body_start: body_start + vb * avail], vb) if avail else np.zeros(0, np.int64)
+    values = bits_to_uint(bits[body_start: body_start + vb * avail], vb) if avail else np.zeros(0, np.int64)
     if avail < c and status == "ok":
         status = "truncated"
     return ParsedFrame(status, k, header, values, c - avail, True)

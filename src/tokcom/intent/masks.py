@@ -15,6 +15,22 @@ import numpy as np
 from tokcom.errors import InputError
 
 
+def parse_box(value: str | Sequence[float]) -> tuple[float, float, float, float]:
+    """``"x0,y0,x1,y1"`` or four numbers → a tuple of four floats (pixels of the processed frames).
+
+    Raises:
+        InputError: not four numbers.
+    """
+    items = value.replace(" ", "").split(",") if isinstance(value, str) else value
+    try:
+        box = tuple(float(x) for x in items)
+    except (TypeError, ValueError):
+        raise InputError(f"--intent-box must be x0,y0,x1,y1; got {value!r}") from None
+    if len(box) != 4:
+        raise InputError(f"--intent-box must be x0,y0,x1,y1; got {value!r}")
+    return box  # type: ignore[return-value]
+
+
 def box_mask(box: Sequence[float], height: int, width: int) -> np.ndarray:
     """``[H, W]`` bool mask of the half-open pixel box ``x0 ≤ x < x1, y0 ≤ y < y1`` (clipped to the frame).
 

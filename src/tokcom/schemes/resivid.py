@@ -179,16 +179,6 @@ def _erasure_budget_bits(channel_uses: int, bits_per_channel_use: float) -> tupl
     return eq9, b
 
 
-class _Blend:
-    """Linear cross-fade, used only when :mod:`tokcom.interp` cannot be imported at all."""
-
-    name = "blend"
-
-    def interpolate(self, a: np.ndarray, b: np.ndarray, alphas: Sequence[float]) -> list[np.ndarray]:
-        fa, fb = a.astype(np.float32), b.astype(np.float32)
-        return [np.clip(np.rint((1 - t) * fa + t * fb), 0, 255).astype(np.uint8) for t in alphas]
-
-
 # --------------------------------------------------------------------------------------------- scheme
 @SCHEMES.register("resivid", "Resi-VidTok: key-frame progressive tokens, differential top-K + MCS-first budget, "
                              "RIFE/flow interpolation")
@@ -229,23 +219,13 @@ class ResiVidScheme(Scheme):
         :class:`~tokcom.errors.WeightsUnavailable`.
         """
         if self._interp is None:
+            from tokcom.interp import get_interpolator, interpolator_unavailable
+
             want = self.config.interpolator
-            try:
-                from tokcom.interp import get_interpolator
-            except ImportError as e:
-                self._interp = (_Blend(), "blend", f"tokcom.interp is not available ({e})")
-                return self._interp
             f = get_interpolator(want, device=self.device)
             reason = None
             if want == "auto" and f.name != "rife":
-                reason = getattr(f, "fallback_reason", None)
-                if not reason:
-                    try:
-                        from tokcom.interp import interpolator_unavailable
-
-                        reason = interpolator_unavailable("rife") or "auto chose another interpolator"
-                    except Exception as e:  # noqa: BLE001 - the reason is informational only
-                        reason = f"{type(e).__name__}: {e}"
+                reason = interpolator_unavailable("rife") or "auto chose another interpolator"
             self._interp = (f, str(f.name), reason)
         return self._interp
 
@@ -576,7 +556,10 @@ class ResiVidScheme(Scheme):
             err = "wrong output shape"
         except Exception as e:  # noqa: BLE001
             err = f"{type(e).__name__}: {e}"
-        return _Blend().interpolate(a, b, alphas), name, f"{reason or ''} {name} failed ({err}); blended".strip(), 1
+        from tokcom.interp import BlendInterpolator
+
+        mids = BlendInterpolator().interpolate(a, b, alphas)
+        return mids, name, f"{reason or ''} {name} failed ({err}); blended".strip(), 1
 
     def _merge_report(self, info: Any, keys: list[tuple[int, int]], status: list[str],
                       parsed_info: list[dict[str, Any]], key_decoded: np.ndarray, decoded: np.ndarray

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokcom.coding.tokens import pack_uint, unpack_uint
+from tokcom.coding.tokens import bits_to_uint, pack_uint, uint_to_bits, unpack_uint
 from tokcom.intent.motion import mv_components, num_blocks
 
 CLASS_ID = {"intended": 0, "non_intended": 1}
@@ -112,8 +112,7 @@ def encode_side_info(si: SideInfo) -> bytes:
         off = -int(comp[0])
         mv = np.asarray(si.mvs, np.int64).reshape(-1, 2) + off
         codes = (mv[:, 0] << half) | mv[:, 1]
-        bits = np.concatenate([np.asarray(si.s0, bool).ravel().astype(np.uint8),
-                               ((codes[:, None] >> np.arange(si.mv_bits - 1, -1, -1)) & 1).astype(np.uint8).ravel()])
+        bits = np.concatenate([np.asarray(si.s0, bool).ravel().astype(np.uint8), uint_to_bits(codes, si.mv_bits)])
         return head + np.packbits(bits).tobytes()
     counts = np.asarray(si.counts, np.int64)
     return head + struct.pack("!I", int(si.seed)) + pack_uint(counts, 32)
@@ -145,8 +144,7 @@ def decode_side_info(body: bytes) -> SideInfo | None:
     if bits.size < need:
         return None
     s0 = bits[: h * w].astype(bool).reshape(h, w)
-    mvbits = bits[h * w:need].reshape(-1, mvb).astype(np.int64)
-    codes = (mvbits << np.arange(mvb - 1, -1, -1)).sum(axis=1)
+    codes = bits_to_uint(bits[h * w:need], mvb)
     half = mvb // 2
     off = -int(mv_components(mvb)[0])
     mvs = np.stack([(codes >> half) - off, (codes & ((1 << half) - 1)) - off], axis=-1)

@@ -19,12 +19,12 @@ Causal tokenizers code frame 0 as its own token frame; Z_ref is that frame (Alg.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 
-from tokcom.errors import InputError, TokcomError
+from tokcom.errors import InputError
 from tokcom.schemes.base import Scheme
 from tokcom.types import Decoded, LinkState, Mcs, Packet, Reception, Transmission, Video
 
@@ -117,8 +117,9 @@ class TokenComConfig:
 
         set_ = lambda k, v: object.__setattr__(self, k, v)
         if self.intent_box is not None:
-            box = _int_or_float_box(self.intent_box)
-            set_("intent_box", box)
+            from tokcom.intent.masks import parse_box
+
+            set_("intent_box", parse_box(self.intent_box))
         if self.intent is not None and not str(self.intent).strip():
             raise InputError("--intent must be a non-empty text")
         if self.intent_mode not in ("intent", "random"):
@@ -152,18 +153,6 @@ class TokenComConfig:
     def tokenizers(self) -> list[str]:
         extra = [s.strip() for s in (self.fallback_tokenizers or "").split(",") if s.strip()]
         return [self.tokenizer, *extra]
-
-
-def _int_or_float_box(v: Any) -> tuple[float, ...]:
-    if isinstance(v, str):
-        v = v.replace(" ", "").split(",")
-    try:
-        box = tuple(float(x) for x in v)
-    except (TypeError, ValueError):
-        raise InputError(f"--intent-box must be x0,y0,x1,y1; got {v!r}") from None
-    if len(box) != 4:
-        raise InputError(f"--intent-box must be x0,y0,x1,y1; got {v!r}")
-    return box
 
 
 def load_discrete_tokenizer(name: str, device: str) -> Any:
@@ -227,10 +216,8 @@ class TokenComScheme(Scheme):
             return load_mask(c.intent_mask, h, w), {"source": "mask", "path": str(c.intent_mask)}, None
         if c.intent_box is not None:
             return box_mask(c.intent_box, h, w), {"source": "box", "box": list(c.intent_box)}, None
-        try:
-            from tokcom.intent.heatmap import text_intent_mask
-        except ImportError as e:  # pragma: no cover - packaging problem
-            raise TokcomError(f"text intent unavailable ({e}); use --intent-box x0,y0,x1,y1") from None
+        from tokcom.intent.heatmap import text_intent_mask
+
         mask, info = text_intent_mask(video.frames[0], c.intent, model=c.clip_model,
                                       threshold=c.clip_threshold, dilation=c.clip_dilation, device=self.device)
         rep = {"source": "text", "text": c.intent, "clip_model": c.clip_model,
@@ -277,6 +264,7 @@ class TokenComScheme(Scheme):
     def plan(self, state: LinkState, duration_s: float, n_tokens: tuple[int, int], b_full: int,
              side_bits: int) -> dict[str, Any]:
         """Candidates, budget and the MILP's choice (with the documented fallbacks)."""
+        from tokcom.link.accounting import pdu_resource
         from tokcom.link.mcs import mcs_table, named_set
         from tokcom.schemes.tokencom.bitstream import TOKEN_HEADER_BITS
         from tokcom.schemes.tokencom.uep import UepProblem, make_candidates, solve_milp
@@ -319,8 +307,6 @@ class TokenComScheme(Scheme):
         # side information goes first, with the most robust MCS of the intended set; its resource is
         # taken off the budget before the MILP
         side_mcs = self._side_mcs(sets[0], bler_fn, limits[0], side_bits)
-        from tokcom.link.accounting import pdu_resource
-
         side_res, _ = pdu_resource(side_bits, side_mcs, c.overhead)
         problem = UepProblem(n_tokens, (cand[0], cand[1]), r_max - side_res, c.w_d, c.w_t, limits)
         sol = solve_milp(problem)
@@ -356,7 +342,7 @@ class TokenComScheme(Scheme):
     # -- transmitter --------------------------------------------------------------------------------
     def encode(self, video: Video, state: LinkState, rng: np.random.Generator) -> Transmission:
         from tokcom.coding.tokens import diff_encode
-        from tokcom.intent.motion import side_info_bits
+        from tokcom.intent.motion import side_info_bits, side_info_ratio
         from tokcom.intent.propagate import intended_ratio, token_region_pixels
         from tokcom.schemes.tokencom import bitstream as bs
 
@@ -390,7 +376,7 @@ class TokenComScheme(Scheme):
         problem, (ks, kn) = plan["problem"], plan["choice"]
         cs, cn = problem.candidates[0][ks], problem.candidates[1][kn]
         b_delta = cn.bits
-        side = bs.SideInfo(**{**side.__dict__, "b_delta": b_delta})
+        side = replace(side, b_delta=b_delta)
 
         z_ref = z[0]
         intended_vals = np.concatenate([z_ref.ravel()] + [z[tau][s_used[tau]] for tau in range(1, t)])
@@ -441,7 +427,7 @@ class TokenComScheme(Scheme):
             "side_info": {"bits": side_bits, "pdus": len(side_payloads),
                           "mcs": plan["side_mcs"].to_dict(),
                           "overhead_ratio": side_bits / max(token_bits, 1),
-                          "eq33_ratio": _eq33(t, rho_s, b_full, b_delta, c.block, c.mv_bits),
+                          "eq33_ratio": side_info_ratio(t, rho_s, b_full, b_delta, c.block, c.mv_bits),
                           "eq33_bits": side_info_bits(t, h, w, c.block, c.mv_bits)},
             "uep": {"status": plan["status"], "objective": sol.objective, "solve_ms": 1e3 * sol.solve_s,
                     "resource_budget": plan["r_max"], "resource_side": plan["side_resource"],
@@ -464,6 +450,7 @@ class TokenComScheme(Scheme):
 
         from tokcom.coding.tokens import diff_decode
         from tokcom.intent.motion import apply_block_motion
+        from tokcom.intent.propagate import token_frame_of
         from tokcom.schemes.tokencom import bitstream as bs
         from tokcom.video.transform import from_tensor
 
@@ -534,8 +521,6 @@ class TokenComScheme(Scheme):
         with torch.inference_mode():
             x = tok.decode(torch.from_numpy(z_hat)[None].to(tok.device))  # eq. (32)
         frames = from_tensor(x[:, :, :info.num_frames, :info.height, :info.width].float().cpu())[0]
-        from tokcom.intent.propagate import token_frame_of
-
         frac = delivered.reshape(t, -1).mean(axis=1)
         ok_tau = frac >= c.decoded_fraction
         if s is None:
@@ -573,12 +558,6 @@ def _fill(pdus: list, n: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
         vals[p.first:p.first + k] = p.values[:k]
         got[p.first:p.first + k] = True
     return vals, got
-
-
-def _eq33(t: int, rho_s: float, b_full: int, b_delta: int, block: int, mv_bits: int) -> float:
-    from tokcom.intent.motion import side_info_ratio
-
-    return side_info_ratio(t, rho_s, b_full, b_delta, block, mv_bits)
 
 
 def _artifacts(video: Video, mask0: np.ndarray, heat: np.ndarray | None, pix_masks: np.ndarray,
