@@ -96,6 +96,8 @@ def train_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     ckpt_every: Annotated[int, typer.Option("--ckpt-every")] = 200,
     install: Annotated[bool, typer.Option("--install", help="copy the export into the package weights")] = False,
+    init_from: Annotated[str, typer.Option("--init-from", help="fine-tune from a run folder or .safetensors "
+                                           "(fresh optimizer and schedule)")] = "",
 ) -> None:
     """Train (or resume) a built-in tokenizer; exports fp16 safetensors + JSON to OUT/export/."""
     import logging
@@ -108,7 +110,7 @@ def train_cmd(
     cfg = TrainConfig(model=model, data=tuple(data), out=out, steps=steps, max_minutes=max_minutes,
                       batch=batch, frames=frames, crop=crop, lr=lr, lpips_weight=lpips_weight,
                       adv_weight=adv_weight, adv_start=adv_start, threads=threads, device=device, seed=seed,
-                      ckpt_every=ckpt_every, arch={"width": width} if width else {})
+                      ckpt_every=ckpt_every, arch={"width": width} if width else {}, init_from=init_from)
     path = train(cfg)
     if install:
         for suffix in (".safetensors", ".json"):

@@ -76,6 +76,7 @@ class TrainConfig:
     ckpt_every: int = 200
     log_every: int = 20
     arch: dict[str, Any] = field(default_factory=dict)
+    init_from: str = ""  # fine-tune: start from these weights (run folder or .safetensors), fresh schedule
 
     def resolved(self) -> TrainConfig:
         if self.model not in PRESETS:
@@ -129,6 +130,31 @@ def resitok_prefix_missing(n: int, h: int, w: int, gen: torch.Generator, device)
     return miss.to(device)
 
 
+def _init_weights(src: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Weights to fine-tune from: a run folder (its ``ckpt/model.safetensors``, fp32) or a ``.safetensors``
+    file (e.g. shipped fp16 weights). Returns ``(state_dict, lineage)``; the lineage (earlier steps and
+    seconds, from the file's JSON record where there is one) goes into the new training record."""
+    from safetensors.torch import load_file
+
+    p = Path(src)
+    record: dict[str, Any] = {}
+    if p.is_dir():
+        st = p / "ckpt" / "model.safetensors"
+        exports = sorted((p / "export").glob("*.json"))
+        if exports:
+            record = json.loads(exports[0].read_text())
+    else:
+        st = p
+        if p.with_suffix(".json").is_file():
+            record = json.loads(p.with_suffix(".json").read_text())
+    if not st.is_file():
+        raise InputError(f"--init-from {src}: no weights there (expected a run folder or a .safetensors file)")
+    tr = record.get("training", {})
+    lineage = {"from": p.name, "steps": int(tr.get("steps", 0)) + int(tr.get("init_from", {}).get("steps", 0)),
+               "seconds": round(float(tr.get("seconds", 0.0)) + float(tr.get("init_from", {}).get("seconds", 0.0)), 1)}
+    return {k: v.float() for k, v in load_file(str(st)).items()}, lineage
+
+
 def _hardware(device: str, threads: int) -> str:
     if device.startswith("cuda") and torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
@@ -179,6 +205,15 @@ def train(cfg: TrainConfig) -> Path:
             for p in lpips_net.parameters():
                 p.requires_grad_(False)
     step, elapsed = 0, 0.0
+    lineage: dict[str, Any] = {}
+    if cfg.init_from:
+        sd0, lineage = _init_weights(cfg.init_from)
+        try:
+            net.load_state_dict(sd0)
+        except RuntimeError as e:
+            raise InputError(f"--init-from {cfg.init_from}: weights do not fit {cfg.model} {cfg.arch} "
+                             f"({str(e).splitlines()[0]})") from None
+        log.info("initialised %s from %s (%d earlier steps)", cfg.model, cfg.init_from, lineage["steps"])
     if (ck / "state.pt").is_file():
         from safetensors.torch import load_file
 
@@ -224,6 +259,8 @@ def train(cfg: TrainConfig) -> Path:
                                     "adversarial": cfg.adv_weight},
                          "data": sampler.summary(), "torch": torch.__version__},
         }
+        if lineage:
+            record["training"]["init_from"] = lineage
         return save_weights(cfg.model, sd, record, out / "export")
 
     net.train()

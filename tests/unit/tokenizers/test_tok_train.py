@@ -56,3 +56,34 @@ def test_tiny_run_export_resume(tmp_path, data_dir, model, frames):
     tok = load_tokenizer(model, path=str(p.parent))
     x = torch.zeros(1, 3, frames, 32, 32)
     assert tok.reconstruct(x).shape == x.shape
+
+
+def test_init_from_fine_tunes_with_lineage(tmp_path, data_dir):
+    from safetensors.torch import load_file
+
+    from tokcom.errors import InputError
+    from tokcom.tokenizers.train import TrainConfig, train
+
+    base = TrainConfig(model="tokcom-dv4x8x8", data=(str(data_dir),), out=str(tmp_path / "a"), steps=2, batch=1,
+                       frames=5, crop=32, threads=1, ckpt_every=1, log_every=1, arch={"width": 8})
+    p = train(base)
+    a = load_file(str(tmp_path / "a" / "ckpt" / "model.safetensors"))
+    # from the run folder: weights start from the fp32 checkpoint, a fresh schedule starts at step 0
+    ft = TrainConfig(**{**base.__dict__, "out": str(tmp_path / "b"), "steps": 0, "init_from": str(tmp_path / "a")})
+    q = train(ft)
+    b = load_file(str(tmp_path / "b" / "ckpt" / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)  # zero steps: unchanged weights
+    meta = json.loads(q.with_suffix(".json").read_text())
+    assert meta["training"]["steps"] == 0 and meta["training"]["init_from"]["steps"] == 2
+    # from an exported .safetensors (fp16), then a chained fine-tune accumulates the lineage
+    ft2 = TrainConfig(**{**base.__dict__, "out": str(tmp_path / "c"), "steps": 1, "init_from": str(p)})
+    meta2 = json.loads(train(ft2).with_suffix(".json").read_text())
+    assert meta2["training"]["init_from"] == {"from": p.name, "steps": 2,
+                                              "seconds": meta2["training"]["init_from"]["seconds"]}
+    ft3 = TrainConfig(**{**base.__dict__, "out": str(tmp_path / "d"), "steps": 1, "init_from": str(tmp_path / "c")})
+    assert json.loads(train(ft3).with_suffix(".json").read_text())["training"]["init_from"]["steps"] == 3
+    with pytest.raises(InputError, match="do not fit"):
+        train(TrainConfig(**{**base.__dict__, "out": str(tmp_path / "e"), "arch": {"width": 16},
+                             "init_from": str(p)}))
+    with pytest.raises(InputError, match="no weights there"):
+        train(TrainConfig(**{**base.__dict__, "out": str(tmp_path / "f"), "init_from": str(tmp_path / "none")}))
