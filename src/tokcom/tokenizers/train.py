@@ -130,14 +130,19 @@ def resitok_prefix_missing(n: int, h: int, w: int, gen: torch.Generator, device)
     return miss.to(device)
 
 
-def _init_weights(src: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def _init_weights(src: str, load: bool = True) -> tuple[dict[str, torch.Tensor] | None, dict[str, Any]]:
     """Weights to fine-tune from: a run folder (its ``ckpt/model.safetensors``, fp32) or a ``.safetensors``
-    file (e.g. shipped fp16 weights). Returns ``(state_dict, lineage)``; the lineage (earlier steps and
-    seconds, from the file's JSON record where there is one) goes into the new training record."""
+    file (e.g. shipped fp16 weights; with its JSON beside it, the sha256 is checked by
+    :func:`~tokcom.tokenizers.weights_io.load_tensors`). Returns ``(state_dict or None when not load,
+    lineage)``; the lineage (earlier steps and seconds, from the JSON record where there is one) goes into
+    the new training record."""
     from safetensors.torch import load_file
+
+    from tokcom.tokenizers.weights_io import load_tensors, read_config
 
     p = Path(src)
     record: dict[str, Any] = {}
+    shipped = p.is_file() and p.with_suffix(".json").is_file()
     if p.is_dir():
         st = p / "ckpt" / "model.safetensors"
         exports = sorted((p / "export").glob("*.json"))
@@ -145,13 +150,18 @@ def _init_weights(src: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             record = json.loads(exports[0].read_text())
     else:
         st = p
-        if p.with_suffix(".json").is_file():
-            record = json.loads(p.with_suffix(".json").read_text())
+        if shipped:
+            record = read_config(p.stem, p.parent)
     if not st.is_file():
         raise InputError(f"--init-from {src}: no weights there (expected a run folder or a .safetensors file)")
     tr = record.get("training", {})
-    lineage = {"from": p.name, "steps": int(tr.get("steps", 0)) + int(tr.get("init_from", {}).get("steps", 0)),
-               "seconds": round(float(tr.get("seconds", 0.0)) + float(tr.get("init_from", {}).get("seconds", 0.0)), 1)}
+    before = tr.get("init_from", {})
+    lineage = {"from": p.name, "steps": int(tr.get("steps", 0)) + int(before.get("steps", 0)),
+               "seconds": round(float(tr.get("seconds", 0.0)) + float(before.get("seconds", 0.0)), 1)}
+    if not load:
+        return None, lineage
+    if shipped:
+        return load_tensors(p.stem, p.parent)[0], lineage
     return {k: v.float() for k, v in load_file(str(st)).items()}, lineage
 
 
@@ -206,15 +216,18 @@ def train(cfg: TrainConfig) -> Path:
                 p.requires_grad_(False)
     step, elapsed = 0, 0.0
     lineage: dict[str, Any] = {}
-    if cfg.init_from:
-        sd0, lineage = _init_weights(cfg.init_from)
+    sd0 = None
+    resuming = (ck / "state.pt").is_file()
+    if cfg.init_from:  # on resume only the lineage is needed: the checkpoint below has the weights
+        sd0, lineage = _init_weights(cfg.init_from, load=not resuming)
+    if sd0 is not None:
         try:
             net.load_state_dict(sd0)
         except RuntimeError as e:
             raise InputError(f"--init-from {cfg.init_from}: weights do not fit {cfg.model} {cfg.arch} "
                              f"({str(e).splitlines()[0]})") from None
         log.info("initialised %s from %s (%d earlier steps)", cfg.model, cfg.init_from, lineage["steps"])
-    if (ck / "state.pt").is_file():
+    if resuming:
         from safetensors.torch import load_file
 
         net.load_state_dict(load_file(str(ck / "model.safetensors"), device=str(device)))
