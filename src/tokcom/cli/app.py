@@ -34,6 +34,7 @@ _ENTRIES = [
     ("link", "tokcom.cli.link", "link_app", "group"),
     ("models", "tokcom.cli.models", "models_app", "group"),
     ("tokenizer", "tokcom.cli.tokenizer", "tokenizer_app", "group"),
+    ("data", "tokcom.cli.data", "data_app", "group"),
 ]
 
 

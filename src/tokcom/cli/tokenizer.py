@@ -79,7 +79,8 @@ def eval_cmd(
 @tokenizer_app.command("train")
 def train_cmd(
     model: Annotated[str, typer.Option("--model", help="tokcom-dv4x8x8 | tokcom-dv8x16x16 | tokcom-resitok")],
-    data: Annotated[list[str], typer.Option("--data", help="folder of videos/images (repeatable)")],
+    data: Annotated[list[str], typer.Option("--data", help="folder of videos/images, or a corpus folder of "
+                                            "tokcom data fetch (repeatable)")],
     out: Annotated[str, typer.Option("--out", help="run folder (checkpoints, log, export)")] = "runs/tok",
     steps: Annotated[int, typer.Option("--steps")] = 20000,
     max_minutes: Annotated[float, typer.Option("--max-minutes", help="time budget (0: none)")] = 0.0,

