@@ -64,6 +64,8 @@ def _run(scheme, video, snr: float, cbr: float, metrics: list[str], seed: int) -
     r = simulate(scheme, video, build_link("awgn", {"snr_db": snr}), seed, rate=Rate(cbr=cbr), metrics=metrics)
     rep = r.scheme_report
     row = {"scheme": r.scheme, "snr_db": snr, "cbr_target": cbr, "cbr": r.cbr, "valid": r.valid,
+           "over_budget": r.over_budget, "channel_uses_requested": r.channel_uses_requested,
+           "channel_use_budget": r.channel_use_budget,
            "frames_decoded": r.frames_decoded, "packets": dict(r.packets), **{k: r.metrics.get(k) for k in metrics}}
     if r.scheme == "resivid":
         keys = [f for f in rep["frames"] if f["key"]]
@@ -95,7 +97,7 @@ def _fps(video, stride: int, interpolator: str, snr: float, cbr: float, repeat: 
         t2 = time.perf_counter()
         d = s.decode(rx, np.random.default_rng(0))
         t3 = time.perf_counter()
-        return t1 - t0, t2 - t1, t3 - t2, d.report["interpolator"]
+        return t1 - t0, t2 - t1, t3 - t2, d.report.interpolator
 
     once()  # warm-up: tokenizer and interpolator weights, Sionna import, TB-size cache
     runs = [once() for _ in range(repeat)]
@@ -164,7 +166,8 @@ def main() -> None:
                     row = {"clip": label, "run": name, **_run(sch, v, snr, cbr, metrics, a.seed)}
                     out["snr_rows"].append(row)
                     print(f"{label:28s} {snr:4.0f} {name:12s} {cbr:10.2e} {row['cbr']:9.2e} "
-                          f"{row['valid']!s:5s}  " + " ".join(f"{row[m]:10.4f}" for m in metrics), flush=True)
+                          f"{row['valid']!s:5s} {'OVER' if row['over_budget'] else '    '} "
+                          + " ".join(f"{row[m]:10.4f}" for m in metrics), flush=True)
     if "cbr" not in skip:
         print(f"\nresivid CBR sweep at {a.sweep_snr} dB", flush=True)
         for label, v in videos.items():

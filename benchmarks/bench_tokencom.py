@@ -5,7 +5,7 @@ Usage::
 
     python benchmarks/bench_tokencom.py [--clip PATH] [--frames 33] [--size 256x256] [--box 64,64,192,192]
                                         [--bandwidth-hz 340000] [--snr-db -2,0,2,4,6,8] [--device cpu]
-                                        [--threads 1] [--quick]
+                                        [--threads 1] [--overhead 0.85] [--quick]
 
 The clip defaults to ``../shared/data/cockatoo.mp4`` (else the bundled bikes.mp4, frames 192–…, with the
 bicycle box). For every SNR one ``tokcom.simulate`` run (abstract PHY, seed 0) gives the classes' MCS, B_Δ,
@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--snr-db", default="-2,0,2,4,6,8")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--overhead", type=float, default=0.85, help="the link's ρ_oh (TokenCom §III: 0.85)")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
 
@@ -65,7 +66,7 @@ def main() -> None:
     for mode in ("intent", "random"):
         for snr in snrs:
             s = build_scheme("tokencom", {"intent_box": box, "intent_mode": mode}, device=a.device)
-            r = tokcom.simulate(s, video, build_link("awgn", {"snr_db": snr}), 0,
+            r = tokcom.simulate(s, video, build_link("awgn", {"snr_db": snr, "overhead": a.overhead}), 0,
                                 rate=Rate(bandwidth_hz=a.bandwidth_hz), metrics=["psnr"], device=a.device)
             sr = r.scheme_report
             cc = sr["class_config"]
@@ -74,7 +75,7 @@ def main() -> None:
                 "r_int": round(cc["intended"]["coderate"], 3), "mod_non": cc["non_intended"]["modulation"],
                 "r_non": round(cc["non_intended"]["coderate"], 3), "b_delta": sr["b_delta"],
                 "rho_s": round(sr["rho_s"], 4), "source_kbps": round(sr["source_bitrate_bps"] / 1e3, 2),
-                "cbr": r.cbr, "psnr": round(r.metrics["psnr"], 2),
+                "cbr": r.cbr, "over_budget": r.over_budget, "psnr": round(r.metrics["psnr"], 2),
                 "psnr_roi_in": round(r.metrics.get("psnr_roi_in", float("nan")), 2), "valid": r.valid,
                 "uep": sr["uep"]["status"], "milp_ms": round(sr["uep"]["solve_ms"], 2),
                 "encode_ms_per_frame": round(1e3 * r.timing["encode_s"] / video.num_frames, 1),
@@ -82,7 +83,7 @@ def main() -> None:
             })
     cols = list(rows[0])
     print(f"# {clip.name} frames {start}–{start + video.num_frames - 1} at {size}, box {box}, "
-          f"bandwidth {a.bandwidth_hz:g} Hz, {a.device}, {a.threads} thread(s)")
+          f"bandwidth {a.bandwidth_hz:g} Hz, ρ_oh {a.overhead:g}, {a.device}, {a.threads} thread(s)")
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:

@@ -1,24 +1,33 @@
 """``simulate``: the one data path, and nothing more.
 
-    Video ─► Scheme.encode ─► Transmission ─► Link.carry ─► Reception ─► Scheme.decode ─► Video ─► metrics ─► Result
+    Video ─► Scheme.encode ─► Transmission ─► budget ─► Link.carry ─► Reception ─► Scheme.decode ─► Video ─► metrics ─► Result
+                                          (what fits is sent)                     (decoded: FrameMap shares)
 """
 
 from __future__ import annotations
 
-import math
 import platform
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from tokcom.types import VALID_FRACTION, Rate, Result, Video
+from tokcom.link import accounting
+from tokcom.link.accounting import BudgetDecision, enforce_budget
+from tokcom.provenance import provenance
+from tokcom.reporting import as_dict, merge_dicts
+from tokcom.types import Rate, Reception, Result, Transmission, Video, decoded_frames, is_valid
 
 
 def stage_rngs(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators for the encoder, the link and the decoder, all derived from ``seed``."""
+    if int(seed) < 0:
+        from tokcom.errors import InputError
+
+        raise InputError(f"--seed must be ≥ 0; got {seed}")
     enc, link, dec = np.random.SeedSequence(int(seed)).spawn(3)
     return {"encode": np.random.default_rng(enc), "link": np.random.default_rng(link),
             "decode": np.random.default_rng(dec)}
@@ -57,6 +66,16 @@ def simulate(
 ) -> Result:
     """Send ``video`` through ``scheme`` over ``link`` and measure what comes out.
 
+    The rules every scheme is held to (docs/experiments.md, "The comparison contract"):
+
+    * **the budget**: with a rate target, what goes on the channel never exceeds
+      ``LinkState.channel_use_budget`` (:func:`tokcom.link.accounting.enforce_budget`); PDUs that do not
+      fit are not sent (the receiver sees them as lost), in the order the scheme's ``Packet.priority``
+      gives; ``channel_uses_requested`` and ``over_budget`` record what the scheme asked for;
+    * **decoded**: a frame is decoded when at least :data:`~tokcom.types.DECODED_SHARE` of the data sent
+      for it (the transmission's :class:`~tokcom.types.FrameMap`) arrived intact; a run is valid when at
+      least :data:`~tokcom.types.VALID_FRACTION` of its frames are decoded.
+
     Args:
         scheme: a :class:`~tokcom.schemes.Scheme` or a registered scheme name (default options).
         video: the input.
@@ -84,14 +103,26 @@ def simulate(
     say = progress or (lambda _msg: None)
     rngs = stage_rngs(seed)
     info = video.info
+    prov = provenance(scheme, metrics)
 
     state = link.state(info, rate)
     say(f"encoding {info.num_frames} frames with {scheme.name}")
     t0 = time.perf_counter()
     tx = scheme.encode(video, state, rngs["encode"])
+    if tx.frame_map is None:
+        raise RuntimeError(f"scheme {scheme.name} did not say which frames its data serves "
+                           "(Transmission.frame_map); the decoded-frame rule needs it")
     t1 = time.perf_counter()
-    say(f"sending {len(tx.packets)} PDUs over {link.name}")
-    rx = link.carry(tx, rngs["link"])
+    decision = enforce_budget([link.packet_channel_uses(p) for p in tx.packets],
+                              [p.priority for p in tx.packets], state.channel_use_budget,
+                              0 if tx.symbols is None else int(np.asarray(tx.symbols).size))
+    say(f"sending {int(decision.sent.sum())} PDUs over {link.name}"
+        + (f" ({decision.num_unsent} over the budget stay unsent)" if decision.num_unsent else ""))
+    rx_sent = link.carry(_sent_part(tx, decision), rngs["link"])
+    if rx_sent.channel_uses != decision.channel_uses:
+        raise RuntimeError(f"link {link.name} charged {rx_sent.channel_uses} channel uses for what its "
+                           f"pdu_channel_uses counts as {decision.channel_uses}")
+    rx = _realign(rx_sent, tx, decision)
     t2 = time.perf_counter()
     say("decoding")
     dec = scheme.decode(rx, rngs["decode"])
@@ -100,24 +131,30 @@ def simulate(
         raise RuntimeError(
             f"scheme {scheme.name} returned {dec.video.frames.shape}, expected {video.frames.shape}"
         )
+    shares = tx.frame_map.shares(info.num_frames, _intact(tx, rx))
+    n_decoded = int(decoded_frames(shares).sum())
     say("measuring quality")
-    values, unavailable = compute_metrics(video, dec.video, metrics, device=device)
+    metric_timing: dict[str, float] = {}
+    values, unavailable = compute_metrics(video, dec.video, metrics, device=device, timing=metric_timing)
     if tx.roi is not None:
         values, unavailable = _add_roi_metrics(video, dec.video, tx.roi, values, unavailable, device)
     t4 = time.perf_counter()
 
     source_bits = tx.source_bits
-    valid = dec.frames_decoded >= math.ceil(VALID_FRACTION * info.num_frames)
     link_block = {**link.describe(), "bandwidth_hz": rate.bandwidth_hz,
-                  "state": _state_dict(state), **dict(rx.report)}
-    config = {
+                  "state": _state_dict(state), **as_dict(rx_sent.report)}
+    config = {  # the extra entries (a sweep point's axes) never replace the blocks that describe the run
+        **dict(config_extra or {}),
         "scheme": {"name": scheme.name, **scheme.describe()},
         "link": link.describe(),
         "rate": {"cbr": rate.cbr, "bitrate_bps": rate.bitrate_bps, "bandwidth_hz": rate.bandwidth_hz},
         "metrics": sorted(values) + sorted(unavailable),
-        **dict(config_extra or {}),
     }
-    result = Result(
+    scheme_report = merge_dicts(as_dict(tx.report), as_dict(dec.report))
+    if dec.frames_decoded is not None:
+        scheme_report["scheme_frames_decoded"] = int(dec.frames_decoded)
+    sent = int(decision.sent.sum())
+    return Result(
         scheme=scheme.name,
         input=video.source,
         frames=info.num_frames,
@@ -129,32 +166,67 @@ def simulate(
         link=link_block,
         source_bits=int(source_bits),
         channel_uses=int(rx.channel_uses),
-        cbr=rx.channel_uses / info.num_samples,
+        cbr=accounting.cbr(rx.channel_uses, info),
         bpp=source_bits / video.num_pixels,
         bitrate_bps=source_bits / info.duration_s,
-        packets={"sent": len(tx.packets), "lost": rx.num_lost},
-        frames_decoded=int(dec.frames_decoded),
-        valid=bool(valid),
+        packets={"sent": sent, "lost": sum(p is None for p in rx_sent.packets),
+                 "not_sent": len(tx.packets) - sent},
+        frames_decoded=n_decoded,
+        valid=is_valid(n_decoded, info.num_frames),
         metrics=values,
-        timing={"encode_s": t1 - t0, "link_s": t2 - t1, "decode_s": t3 - t2, "metrics_s": t4 - t3},
-        scheme_report=merge_reports(tx.report, dec.report),
+        timing={"encode_s": t1 - t0, "link_s": t2 - t1, "decode_s": t3 - t2, "metrics_s": t4 - t3,
+                **metric_timing},
+        scheme_report=scheme_report,
         versions=versions(),
         metrics_unavailable=unavailable,
+        channel_use_budget=state.channel_use_budget,
+        channel_uses_requested=decision.channel_uses_requested,
+        over_budget=decision.over_budget,
+        frame_share=tuple(round(float(x), 6) for x in shares),
+        provenance=prov,
         recon=dec.video,
         artifacts=dict(tx.artifacts),
     )
-    return result
 
 
-def merge_reports(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
-    """The encoder's report updated by the decoder's; nested dicts (e.g. per-class entries) merge key-wise."""
-    out = dict(a)
-    for k, v in b.items():
-        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = merge_reports(out[k], v)
-        else:
-            out[k] = v
-    return out
+def merge_reports(a: Any, b: Any) -> dict[str, Any]:
+    """The encoder's report updated by the decoder's (see :func:`tokcom.reporting.merge_dicts`)."""
+    return merge_dicts(as_dict(a), as_dict(b))
+
+
+def _all_sent(tx: Transmission, decision: BudgetDecision) -> bool:
+    return bool(decision.sent.all()) and (tx.symbols is None
+                                          or decision.symbols_sent == np.asarray(tx.symbols).size)
+
+
+def _sent_part(tx: Transmission, decision: BudgetDecision) -> Transmission:
+    """The part of ``tx`` that goes on the channel under ``decision``."""
+    if _all_sent(tx, decision):
+        return tx
+    packets = tuple(p for p, s in zip(tx.packets, decision.sent) if s)
+    symbols = None if tx.symbols is None else np.asarray(tx.symbols)[: decision.symbols_sent]
+    return replace(tx, packets=packets, symbols=symbols)
+
+
+def _realign(rx: Reception, tx: Transmission, decision: BudgetDecision) -> Reception:
+    """``rx`` (of the sent part) aligned with all of ``tx``: unsent PDUs are None, unsent symbols 0."""
+    if _all_sent(tx, decision):
+        return rx
+    it = iter(rx.packets)
+    packets = tuple(next(it) if s else None for s in decision.sent)
+    symbols = rx.symbols
+    if tx.symbols is not None:
+        full = np.zeros(np.asarray(tx.symbols).size, np.complex64)
+        if rx.symbols is not None:
+            full[: decision.symbols_sent] = np.asarray(rx.symbols)[: decision.symbols_sent]
+        symbols = full
+    return replace(rx, packets=packets, symbols=symbols)
+
+
+def _intact(tx: Transmission, rx: Reception) -> np.ndarray:
+    """``[P]`` bool: the PDU was sent, received, and is bit for bit what was sent."""
+    return np.array([r is not None and r.payload == t.payload and r.num_bits == t.num_bits
+                     for t, r in zip(tx.packets, rx.packets)], dtype=bool)
 
 
 def _add_roi_metrics(ref: Video, dist: Video, roi, values, unavailable, device: str):
@@ -173,6 +245,7 @@ def _state_dict(state) -> dict[str, Any]:
         "bits_per_channel_use": state.bits_per_channel_use,
         "pdu_loss": state.pdu_loss,
         "channel_use_budget": state.channel_use_budget,
+        "overhead": state.overhead,
     }
     if state.mcs is not None:
         d["mcs"] = state.mcs.to_dict()

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from tokcom.errors import InputError
+from tokcom.reporting import Report, jsonable
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -190,6 +191,9 @@ class LinkState:
         predict_bler: ``predict_bler(mcs, num_bits)`` → the BLER the transmitter expects for a PDU of
             ``num_bits`` payload bits sent with ``mcs`` at ``snr_db`` (what unequal-error-protection and
             per-stream MCS choices need); None for links without a PHY model.
+        pdu_channel_uses: ``pdu_channel_uses(num_bits, mcs)`` → the complex channel uses the link charges
+            for one PDU of ``num_bits`` payload bits sent with ``mcs`` (None: the link's adapted MCS) — the
+            exact count the budget is enforced with (:mod:`tokcom.link.accounting`).
     """
 
     snr_db: float | None = None
@@ -203,6 +207,7 @@ class LinkState:
     overhead: float = 1.0
     bler_target: float | None = None
     predict_bler: Callable[[Mcs, int], float] | None = field(default=None, repr=False, compare=False)
+    pdu_channel_uses: Callable[[int, Mcs | None], int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def source_bit_budget(self) -> int | None:
@@ -223,6 +228,10 @@ class Packet:
         seq: the scheme's sequence number (informational for the link).
         num_bits: payload length in bits, ≤ 8·len(payload) (default: 8·len(payload)).
         mcs: MCS requested for this PDU (unequal error protection); None lets the link adapt.
+        priority: the order in which PDUs are left unsent when a transmission exceeds its channel-use
+            budget (:func:`tokcom.link.accounting.enforce_budget`): lower priorities go first, and among
+            equal priorities the later PDUs (e.g. TokenCom: non-intended tokens before intended ones, side
+            information last). The link ignores it.
     """
 
     payload: bytes
@@ -230,6 +239,7 @@ class Packet:
     seq: int = 0
     num_bits: int | None = None
     mcs: Mcs | None = None
+    priority: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "payload", bytes(self.payload))
@@ -240,6 +250,87 @@ class Packet:
 
 
 @dataclass(frozen=True, eq=False)
+class FrameMap:
+    """Which frames a transmission's data serves: the basis of the one rule for "decoded" (evaluation only).
+
+    Entry ``e`` says: ``bits[e]`` bits of the transmission serve frame ``frame[e]``, and they arrive intact
+    exactly when every packet in ``packets[indptr[e]:indptr[e + 1]]`` arrives intact (a NAL unit fragmented
+    over several PDUs needs all of them; a token PDU is one packet). An interpolated frame lists the data of
+    the frames it is built from. The pipeline turns this into the per-frame share of sent data that arrived
+    intact (:meth:`shares`) and applies :data:`DECODED_SHARE`; the receiver never sees it.
+
+    Attributes:
+        frame: ``[E]`` int32 frame index of each entry.
+        bits: ``[E]`` int64 bits of each entry (> 0).
+        indptr: ``[E + 1]`` int64 CSR offsets into ``packets``.
+        packets: ``[nnz]`` int32 indices into ``Transmission.packets``.
+    """
+
+    frame: np.ndarray
+    bits: np.ndarray
+    indptr: np.ndarray
+    packets: np.ndarray
+
+    def __post_init__(self) -> None:
+        for k, dt in (("frame", np.int32), ("bits", np.int64), ("indptr", np.int64), ("packets", np.int32)):
+            object.__setattr__(self, k, _readonly(np.ascontiguousarray(getattr(self, k), dtype=dt)))
+        e = self.frame.size
+        if self.bits.size != e or self.indptr.size != e + 1 or (e and self.indptr[-1] != self.packets.size):
+            raise ValueError("FrameMap arrays do not agree in length")
+        if e and (np.any(np.diff(self.indptr) < 1) or np.any(self.bits <= 0)):
+            raise ValueError("every FrameMap entry needs ≥ 1 packet and > 0 bits")
+
+    @property
+    def num_entries(self) -> int:
+        return int(self.frame.size)
+
+    def shares(self, num_frames: int, intact: np.ndarray) -> np.ndarray:
+        """Per frame, the share of the bits sent for it that arrived intact.
+
+        Args:
+            num_frames: T.
+            intact: ``[P]`` bool, per packet of the transmission: sent, received and bit-exact.
+
+        Returns:
+            ``[T]`` float64 in [0, 1]; 0 for a frame no data was sent for.
+        """
+        intact = np.asarray(intact, dtype=bool)
+        sent = np.bincount(self.frame, weights=self.bits, minlength=num_frames)[:num_frames]
+        if self.num_entries == 0:
+            return np.zeros(num_frames)
+        ok = np.minimum.reduceat(intact[self.packets].astype(np.int8), self.indptr[:-1]).astype(bool)
+        got = np.bincount(self.frame, weights=self.bits * ok, minlength=num_frames)[:num_frames]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(sent > 0, got / np.maximum(sent, 1e-300), 0.0)
+
+
+class FrameMapBuilder:
+    """Collects :class:`FrameMap` entries: ``add(frame, bits, packets)``; ``build()``."""
+
+    def __init__(self) -> None:
+        self._frame: list[int] = []
+        self._bits: list[int] = []
+        self._indptr: list[int] = [0]
+        self._packets: list[int] = []
+
+    def add(self, frame: int, bits: int, packets: Iterable[int]) -> None:
+        """``bits`` bits serve ``frame`` and need every packet of ``packets`` (entries of 0 bits are skipped)."""
+        pk = list(packets)
+        if int(bits) <= 0:
+            return
+        if not pk:
+            raise ValueError("a FrameMap entry needs at least one packet")
+        self._frame.append(int(frame))
+        self._bits.append(int(bits))
+        self._packets.extend(int(p) for p in pk)
+        self._indptr.append(len(self._packets))
+
+    def build(self) -> FrameMap:
+        return FrameMap(np.array(self._frame, np.int32), np.array(self._bits, np.int64),
+                        np.array(self._indptr, np.int64), np.array(self._packets, np.int32))
+
+
+@dataclass(frozen=True, eq=False)
 class Transmission:
     """What a scheme's encoder hands the link.
 
@@ -247,7 +338,9 @@ class Transmission:
         info: session parameters known to both ends (signalled out of band).
         packets: digital PDUs in sending order.
         symbols: analog (JSCC) channel input ``[N]`` complex64 with unit average power, or None.
-        report: the encoder's report (goes to ``Result.scheme_report``; never reaches the receiver).
+        report: the encoder's typed report (goes to ``Result.scheme_report``; never reaches the receiver).
+        frame_map: which frames each packet's data serves (:class:`FrameMap`); the pipeline decides from it
+            which frames count as decoded. Evaluation only: it never reaches the receiver.
         roi: ``[T, H, W]`` bool region of interest the scheme protects (TokenCom's intended token region), or
             None; the pipeline adds ``psnr_roi_in``/``psnr_roi_out`` (and LPIPS variants) over it. Evaluation
             only: it never reaches the receiver.
@@ -258,7 +351,8 @@ class Transmission:
     info: StreamInfo
     packets: tuple[Packet, ...] = ()
     symbols: np.ndarray | None = None
-    report: Mapping[str, Any] = field(default_factory=dict)
+    report: Report | Mapping[str, Any] | None = None
+    frame_map: FrameMap | None = field(default=None, repr=False)
     roi: np.ndarray | None = field(default=None, repr=False)
     artifacts: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -277,19 +371,19 @@ class Reception:
 
     Attributes:
         info: the session parameters (from the Transmission).
-        packets: aligned with ``Transmission.packets``; ``None`` where a PDU was lost (erased, or failed
-            the physical layer's CRC). A delivered payload may still carry bit errors when the link's CRC
-            is disabled; receivers must check their own CRC.
+        packets: aligned with ``Transmission.packets``; ``None`` where a PDU was lost (erased, failed the
+            physical layer's CRC, or not sent because the budget was spent). A delivered payload may still
+            carry bit errors when the link's CRC is disabled; receivers must check their own CRC.
         symbols: received analog symbols after equalisation, aligned with ``Transmission.symbols``.
         channel_uses: complex channel symbols actually sent (coding, pilots and overhead included).
-        report: the link's report (per-stream MCS, BLER, ...): goes to ``Result.link``.
+        report: the link's typed report (per-stream MCS, BLER, ...): goes to ``Result.link``.
     """
 
     info: StreamInfo
     packets: tuple[Packet | None, ...] = ()
     symbols: np.ndarray | None = None
     channel_uses: int = 0
-    report: Mapping[str, Any] = field(default_factory=dict)
+    report: Report | Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "packets", tuple(self.packets))
@@ -305,21 +399,35 @@ class Decoded:
 
     Attributes:
         video: the reconstruction, frame-aligned with the input (same T, H, W).
-        frames_decoded: frames reconstructed from received data (not copied/concealed whole).
-        report: the decoder's report (merged into ``Result.scheme_report``).
+        report: the decoder's typed report (merged into ``Result.scheme_report``).
+        frames_decoded: the scheme's own count of frames it reconstructed from received data, if it keeps
+            one (reported as ``scheme_report.scheme_frames_decoded``); ``Result.frames_decoded`` is decided by
+            the pipeline's one rule (:func:`decoded_frames`), not by this.
     """
 
     video: Video
-    frames_decoded: int
-    report: Mapping[str, Any] = field(default_factory=dict)
+    frames_decoded: int | None = None
+    report: Report | Mapping[str, Any] | None = None
 
 
-VALID_FRACTION = 0.85  # TokenCom §III-C: an operating point is valid if ≥ 85 % of frames are reconstructed
+# The one rule for "decoded" and "valid", for every scheme (docs/experiments.md, "What counts as decoded"):
+DECODED_SHARE = 0.5  # a frame is decoded when ≥ half the data sent for it (FrameMap) arrived intact
+VALID_FRACTION = 0.85  # TokenCom §III-C: an operating point is valid if ≥ 85 % of frames are decoded
+
+
+def decoded_frames(shares: np.ndarray) -> np.ndarray:
+    """``[T]`` bool: the frames whose share of sent data that arrived intact is ≥ :data:`DECODED_SHARE`."""
+    return np.asarray(shares, dtype=float) >= DECODED_SHARE - 1e-12
+
+
+def is_valid(frames_decoded: int, num_frames: int) -> bool:
+    """An operating point is valid when ≥ :data:`VALID_FRACTION` of its frames are decoded."""
+    return int(frames_decoded) >= math.ceil(VALID_FRACTION * int(num_frames) - 1e-9)
 
 
 @dataclass(frozen=True)
 class Result:
-    """One run (one sweep point): the ``result.json`` contract of ``../shared/design/CLI.md``."""
+    """One run (one sweep point): the ``result.json`` contract of ``docs/design/CLI.md``."""
 
     scheme: str
     input: str
@@ -343,6 +451,16 @@ class Result:
     scheme_report: Mapping[str, Any]
     versions: Mapping[str, str]
     metrics_unavailable: Mapping[str, str] = field(default_factory=dict)
+    channel_use_budget: int | None = None
+    """Channel uses the rate target allows (None: no rate target)."""
+    channel_uses_requested: int | None = None
+    """Channel uses the scheme's transmission would have occupied had nothing been left unsent."""
+    over_budget: bool = False
+    """True when the scheme asked for more than the budget, so some of its data was not sent."""
+    frame_share: tuple[float, ...] = ()
+    """Per frame, the share of the data sent for it that arrived intact (the decoded-frame rule's input)."""
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    """The code (``git:<commit>`` or the package version) and the sha256 of every weight file that shaped it."""
     recon: Video | None = field(default=None, repr=False, compare=False)
     """The reconstruction (in memory only; not part of ``result.json``)."""
     artifacts: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
@@ -352,7 +470,7 @@ class Result:
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("recon", "artifacts")}
         if not d["metrics_unavailable"]:
             d.pop("metrics_unavailable")
-        return _jsonable(d)
+        return jsonable(d)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
@@ -360,19 +478,7 @@ class Result:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Result:
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
-
-def _jsonable(x: Any) -> Any:
-    """Plain JSON types; non-finite floats become None (JSON has no NaN)."""
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
+        vals = {k: v for k, v in d.items() if k in names}
+        if "frame_share" in vals:
+            vals["frame_share"] = tuple(vals["frame_share"] or ())
+        return cls(**vals)

@@ -49,7 +49,10 @@ def atomic_output_dir(path: str | os.PathLike) -> Iterator[Path]:
         raise InputError(f"cannot create output directory {final}: {e.strerror}") from None
     if final.exists() and not final.is_dir():
         raise InputError(f"--out {final} exists and is not a directory")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=parent))
+    except OSError as e:
+        raise InputError(f"cannot write to {parent}: {e.strerror}") from None
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; the result should look like any other directory
@@ -58,15 +61,19 @@ def atomic_output_dir(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if not final.exists():
-        os.replace(tmp, final)
-        return
-    for item in tmp.iterdir():
-        target = final / item.name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        os.replace(item, target)
-    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        if not final.exists():
+            os.replace(tmp, final)
+            return
+        for item in tmp.iterdir():
+            target = final / item.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    except OSError as e:
+        raise InputError(f"cannot write the output to {final}: {e.strerror}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_json(path: Path, data: Any) -> None:

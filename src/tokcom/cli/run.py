@@ -69,6 +69,10 @@ def run_cmd(
     link_opts: dict[str, Any] = {"snr_db": snr_db, "csi_nmse_db": csi_nmse_db, "pdu_loss": pdu_loss,
                                  "phy": phy, "mcs_index": mcs}
     link_opts.update(parse_key_values(link_set))
+    if seed < 0:
+        from tokcom.errors import InputError
+
+        raise InputError(f"--seed must be ≥ 0; got {seed}")
     rate = Rate(cbr=cbr, bitrate_bps=bitrate, bandwidth_hz=bandwidth_hz)
     sch = build_scheme(scheme, scheme_opts, device=device)
     lnk = build_link(channel, link_opts)
@@ -111,7 +115,11 @@ def print_summary(result, out_dir: Path) -> None:
     t.add_column("")
     t.add_row("frames", f"{result.frames} × {result.width}×{result.height} @ {result.fps:g} fps")
     t.add_row("source", f"{result.source_bits} bits · {result.bitrate_bps / 1e3:.1f} kbit/s · bpp {result.bpp:.4g}")
-    t.add_row("channel", f"{result.channel_uses} uses · cbr {result.cbr:.4g} · PDUs lost "
+    budget = ("" if result.channel_use_budget is None else
+              f" of {result.channel_use_budget} allowed" + (f" (asked for {result.channel_uses_requested}: "
+                                                            f"{result.packets.get('not_sent', 0)} PDUs unsent)"
+                                                            if result.over_budget else ""))
+    t.add_row("channel", f"{result.channel_uses} uses{budget} · cbr {result.cbr:.4g} · PDUs lost "
                          f"{result.packets['lost']}/{result.packets['sent']}")
     t.add_row("decoded", f"{result.frames_decoded}/{result.frames} frames · valid {result.valid}")
     for k, v in result.metrics.items():

@@ -19,18 +19,26 @@ def sweep_cmd(
     out: Annotated[Path | None, typer.Option(help="output directory (default: sweeps/SPEC-STEM)")] = None,
     preview: Annotated[bool, typer.Option(help="write an H.264 preview of every reconstruction")] = True,
     report: Annotated[bool, typer.Option(help="(re)build DIR/index.html at the end")] = True,
+    allow_mixed: Annotated[bool, typer.Option("--allow-mixed", help="keep stored records made by other code or "
+                                              "weights and run only the missing points (recorded; the report "
+                                              "says so)")] = False,
+    rerun_stale: Annotated[bool, typer.Option("--rerun-stale", help="replace stored records made by other code "
+                                              "or weights")] = False,
 ) -> None:
     """Run every point of a sweep spec that is not stored yet (resumes by default)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tokcom.cli.app import console_err
     from tokcom.errors import InputError
-    from tokcom.experiments.runner import run_sweep
+    from tokcom.experiments.runner import run_sweep, validate
     from tokcom.experiments.spec import load_spec
 
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be ≥ 1; got {workers}")
+    if allow_mixed and rerun_stale:
+        raise InputError("give --allow-mixed or --rerun-stale, not both")
     sp = load_spec(spec)
+    validate(sp.points())  # every point can run, before anything is shown or created
     out_dir = out or Path("sweeps") / spec.stem
     con = console_err()
     with Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -41,7 +49,7 @@ def sweep_cmd(
             prog.update(task, completed=done, total=total, description=msg[:60])
 
         summary = run_sweep(sp, out_dir, backend=backend, workers=workers, address=address, preview=preview,
-                            progress=say)
+                            on_stale="mix" if allow_mixed else "rerun" if rerun_stale else "error", progress=say)
     if report:
         from tokcom.experiments.report import build_report
 
@@ -57,7 +65,8 @@ def sweep_cmd(
 
 FLAT = ["point_key", "scheme", "input", "frames", "width", "height", "seed", "channel", "snr_db", "pdu_loss",
         "cbr_target", "bitrate_target", "bandwidth_hz", "source_bits", "channel_uses", "cbr", "bpp",
-        "bitrate_bps", "frames_decoded", "valid", "packets_sent", "packets_lost"]
+        "bitrate_bps", "frames_decoded", "valid", "packets_sent", "packets_lost", "packets_not_sent",
+        "channel_use_budget", "channel_uses_requested", "over_budget", "code"]
 
 
 def flat_record(rec: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +82,9 @@ def flat_record(rec: dict[str, Any]) -> dict[str, Any]:
         "bpp": rec.get("bpp"), "bitrate_bps": rec.get("bitrate_bps"), "frames_decoded": rec.get("frames_decoded"),
         "valid": rec.get("valid"), "packets_sent": rec.get("packets", {}).get("sent"),
         "packets_lost": rec.get("packets", {}).get("lost"),
+        "packets_not_sent": rec.get("packets", {}).get("not_sent", 0),
+        "channel_use_budget": rec.get("channel_use_budget"), "channel_uses_requested": rec.get("channel_uses_requested"),
+        "over_budget": rec.get("over_budget"), "code": rec.get("provenance", {}).get("code"),
     }
     for k, v in sorted(rec.get("metrics", {}).items()):
         row[f"metric_{k}"] = v

@@ -29,13 +29,16 @@ OVERHEAD_BYTES = _HEAD.size + _CRC.size
 START, END = 1, 2
 
 
-def packetize(messages: Iterable[tuple[int, bytes]], pdu_bytes: int = PDU_BYTES, first_seq: int = 0) -> list[bytes]:
+def packetize(messages: Iterable[tuple[int, bytes]], pdu_bytes: int = PDU_BYTES, first_seq: int = 0,
+              spans: list[tuple[int, int]] | None = None) -> list[bytes]:
     """Pack tagged messages into PDUs of at most ``pdu_bytes`` bytes.
 
     Args:
         messages: ``(tag, data)`` pairs in sending order; ``0 ≤ tag < 2**32``; empty data is allowed.
         pdu_bytes: PDU size limit in bytes (header, chunk headers and CRC included).
         first_seq: sequence number of the first PDU.
+        spans: when given, ``(first PDU, last PDU)`` (indices into the result) of every message is appended
+            to it, in message order: the PDUs a message needs to arrive whole.
 
     Returns:
         The PDUs, each ``bytes`` of length ≤ ``pdu_bytes``.
@@ -57,6 +60,7 @@ def packetize(messages: Iterable[tuple[int, bytes]], pdu_bytes: int = PDU_BYTES,
     for tag, data in messages:
         data = bytes(data)
         pos, first = 0, True
+        first_pdu = None
         while True:
             free = pdu_bytes - OVERHEAD_BYTES - len(body) - _CHUNK.size
             if free < 1 and not (free == 0 and len(data) == pos):
@@ -66,11 +70,15 @@ def packetize(messages: Iterable[tuple[int, bytes]], pdu_bytes: int = PDU_BYTES,
             last = pos + n == len(data)
             flags = (START if first else 0) | (END if last else 0)
             body += _CHUNK.pack(tag, flags, n) + data[pos:pos + n]
+            if first_pdu is None:
+                first_pdu = len(pdus)
             pos += n
             first = False
             if last:
                 break
             flush()
+        if spans is not None:
+            spans.append((first_pdu, len(pdus)))  # the PDU being filled is pdus[len(pdus)] once flushed
     flush()
     return pdus
 

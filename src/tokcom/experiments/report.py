@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tokcom.plotting import line_plot
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222;max-width:1200px}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
@@ -140,48 +142,30 @@ def _metrics_present(recs) -> list[str]:
     return [m for m in PLOT_METRICS if m in have]
 
 
-def _plot(path_stem: Path, series: dict[str, list[tuple[float, float, bool]]], xlabel: str, ylabel: str,
-          title: str, logx: bool = False) -> list[str]:
-    """Line plot, one line per scheme; invalid points hollow. Writes PNG and SVG, returns their names."""
-    import matplotlib
+def counts(r: dict[str, Any]) -> bool:
+    """A record that competes: valid (≥ 85 % of frames decoded) and within its channel-use budget."""
+    return bool(r.get("valid")) and not r.get("over_budget", False)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=110)
-    for i, (name, pts) in enumerate(sorted(series.items())):
-        pts = sorted(pts)
-        xs, ys, _ok = zip(*pts)
-        color = f"C{i}"
-        ax.plot(xs, ys, "-", color=color, label=name, lw=1.5)
-        ax.scatter([x for x, _, v in pts if v], [y for _, y, v in pts if v], color=color, s=22, zorder=3)
-        ax.scatter([x for x, _, v in pts if not v], [y for _, y, v in pts if not v], facecolors="white",
-                   edgecolors=color, s=22, zorder=3)
-    if logx:
-        ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    names = []
-    safe = path_stem.name.replace(".", "p").replace("-", "m")  # "pdu_loss0.2" must not become a suffix
-    for ext in ("png", "svg"):
-        fig.savefig(path_stem.parent / f"{safe}.{ext}")
-        names.append(f"{safe}.{ext}")
-    plt.close(fig)
-    return names
+def curve_label(r: dict[str, Any]) -> str:
+    """The name of a record's curve: its scheme, plus what distinguishes its configuration (the scheme's
+    :meth:`~tokcom.schemes.base.Scheme.curve_label`)."""
+    from tokcom.registry import SCHEMES
+
+    try:
+        return SCHEMES.get(r["scheme"]).curve_label(r)
+    except Exception:  # noqa: BLE001 - a record of a scheme this tokcom does not have
+        return str(r.get("scheme"))
 
 
 def _mean_series(recs, x_fn, metric) -> dict[str, list[tuple[float, float, bool]]]:
+    """One series per curve: ``(x, mean metric, filled)``; hollow markers for invalid or over-budget runs."""
     series: dict[str, list[tuple[float, float, bool]]] = {}
-    for (scheme, x), grp in _groups(recs, lambda r: (r["scheme"], x_fn(r))).items():
+    for (label, x), grp in _groups(recs, lambda r: (curve_label(r), x_fn(r))).items():
         vals = [r["metrics"][metric] for r in grp if metric in r.get("metrics", {})]
         if x is None or not vals:
             continue
-        valid = all(r.get("valid") for r in grp)
-        series.setdefault(scheme, []).append((float(x), float(sum(vals) / len(vals)), valid))
+        series.setdefault(label, []).append((float(x), float(sum(vals) / len(vals)), all(counts(r) for r in grp)))
     return series
 
 
@@ -189,7 +173,7 @@ def bd_cbr_table(recs: Sequence[dict[str, Any]], metric: str, baseline: str = BA
     """BD-CBR (%) of every scheme against ``baseline`` per input clip and condition (PVSC Table I style).
 
     Curves are (measured cbr, metric) over the points that share scheme, input and condition; only valid
-    points count. Returns ``{"metric", "baseline", "columns": [...], "rows": {scheme: {column: value}}}``.
+    points within their budget count. Returns ``{"metric", "baseline", "columns": [...], "rows": {scheme: {column: value}}}``.
     """
     from tokcom.errors import TokcomError
     from tokcom.metrics.bdrate import bd_rate
@@ -204,7 +188,7 @@ def bd_cbr_table(recs: Sequence[dict[str, Any]], metric: str, baseline: str = BA
     curves: dict[tuple[str, str], list[tuple[float, float]]] = {}
     order: dict[str, tuple] = {}
     for r in recs:
-        if r.get("valid") and metric in r.get("metrics", {}):
+        if counts(r) and metric in r.get("metrics", {}):
             curves.setdefault((r["scheme"], column(r)), []).append((r["cbr"], r["metrics"][metric]))
             order[column(r)] = (Path(str(r.get("input", ""))).name, _axis(r, ckey) if ckey else 0)
     columns = sorted({c for _, c in curves}, key=lambda c: order[c])
@@ -236,10 +220,138 @@ def bd_table_markdown(t: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Who wins: quality at the budget, per condition × target rate (read with the budget and decoded rules).
+
+LOWER_IS_BETTER = {"lpips_alex", "lpips_vgg", "dists", "fvd"}
+
+
+def primary_metric(recs: Sequence[dict[str, Any]]) -> str | None:
+    """The metric the "who wins" summary is stated on: a perceptual one when measured, else PSNR."""
+    have = _metrics_present(recs)
+    for m in ("lpips_vgg", "dists", "lpips_alex", "psnr", "ssim"):
+        if m in have:
+            return m
+    return have[0] if have else None
+
+
+def quality_at_budget(recs: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
+    """The "quality at the budget" table: one row per (input, condition, target rate), one cell per curve.
+
+    Each cell holds the metric, the CBR actually used, and whether the run counts (valid and within its
+    budget); the row's winner is the best metric among the runs that count (None when none does).
+
+    Returns:
+        ``{"metric", "axes": [condition axes..., rate axis], "curves": [...], "rows": [{"key": {...},
+        "cells": {curve: {"value", "cbr", "valid", "over_budget"}}, "winner": curve | None}]}``.
+    """
+    cond = _varying(recs, CONDITION_AXES) or [k for k in CONDITION_AXES if any(_axis(r, k) is not None
+                                                                               for r in recs)][:1]
+    rate = [k for k in RATE_AXES if any(_axis(r, k) is not None for r in recs)][:1]
+    axes = cond + rate
+    lower = metric in LOWER_IS_BETTER
+    curves = sorted({curve_label(r) for r in recs})
+    rows = []
+    grouped = _groups(recs, lambda r: (Path(str(r.get("input", ""))).name, *(_axis(r, k) for k in axes)))
+    for key, grp in sorted(grouped.items(), key=lambda kv: (kv[0][0], _numkey(kv[0][1:]))):
+        cells: dict[str, dict[str, Any]] = {}
+        for r in grp:
+            v = r.get("metrics", {}).get(metric)
+            cells[curve_label(r)] = {"value": v, "cbr": r.get("cbr"), "valid": bool(r.get("valid")),
+                                     "over_budget": bool(r.get("over_budget", False))}
+        ok = {c: d for c, d in cells.items() if d["valid"] and not d["over_budget"] and d["value"] is not None}
+        winner = (min if lower else max)(ok, key=lambda c: ok[c]["value"]) if ok else None
+        rows.append({"key": dict(zip(["input", *axes], key)), "cells": cells, "winner": winner})
+    return {"metric": metric, "axes": axes, "curves": curves, "rows": rows}
+
+
+def winners_sentence(t: dict[str, Any]) -> str:
+    """``On lpips_vgg, h265 (best MCS) wins 10 of 16 settings, tokencom 4; none is valid in 2.``"""
+    n = len(t["rows"])
+    tally: dict[str, int] = {}
+    for row in t["rows"]:
+        if row["winner"] is not None:
+            tally[row["winner"]] = tally.get(row["winner"], 0) + 1
+    if not n:
+        return ""
+    parts = [f"{c} wins {k} of {n} settings" if i == 0 else f"{c} {k}"
+             for i, (c, k) in enumerate(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))]
+    none = n - sum(tally.values())
+    direction = "lower" if t["metric"] in LOWER_IS_BETTER else "higher"
+    s = f"On {t['metric']} ({direction} is better), " + (", ".join(parts) if parts else "no scheme wins any setting")
+    if none:
+        s += f"; no scheme is valid within the budget in {none}"
+    return s + "."
+
+
+def quality_table_html(t: dict[str, Any]) -> str:
+    """The table of :func:`quality_at_budget`: value · CBR used, ✗ invalid, ⚠ over budget, bold winner."""
+    if not t["rows"]:
+        return ""
+    head = "".join(f'<th class="l">{html.escape(a)}</th>' for a in ["input", *t["axes"]])
+    head += "".join(f"<th>{html.escape(c)}</th>" for c in t["curves"])
+    body = ""
+    for row in t["rows"]:
+        cells = "".join(f'<td class="l">{_fmt(row["key"][a])}</td>' for a in ["input", *t["axes"]])
+        for c in t["curves"]:
+            d = row["cells"].get(c)
+            if d is None:
+                cells += "<td>–</td>"
+                continue
+            val = "–" if d["value"] is None else f"{d['value']:.4g}"
+            marks = ("" if d["valid"] else " ✗") + (" ⚠" if d["over_budget"] else "")
+            txt = f"{val} <small>@ {d['cbr']:.3g}</small>{marks}"
+            cls = "bad" if marks else ""
+            cells += f'<td class="{cls}">' + (f"<b>{txt}</b>" if row["winner"] == c else txt) + "</td>"
+        body += f"<tr>{cells}</tr>"
+    return (f"<p>Quality at the budget on <b>{html.escape(t['metric'])}</b>: each cell is the metric @ the CBR "
+            "actually used; ✗ invalid (fewer than 85 % of frames decoded), ⚠ over budget (data left unsent); "
+            "bold: the best run that is valid and within its budget.</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def describe_run(recs: Sequence[dict[str, Any]]) -> str:
+    """What ran, from the records themselves (HTML): inputs, channel, conditions, rates, and each curve's
+    configuration as its scheme reports it."""
+    if not recs:
+        return ""
+    r0 = recs[0]
+    clips = sorted({f"{Path(str(r.get('input', ''))).name} ({r.get('frames')} frames, {r.get('width')}×"
+                    f"{r.get('height')}, from frame {_axis(r, 'start') or 0})" for r in recs})
+    chans = sorted({f"{_axis(r, 'channel') or r.get('link', {}).get('channel')}"
+                    + (f" ({r['link'].get('phy')} PHY)" if r.get("link", {}).get("phy") else "") for r in recs})
+    conds = []
+    for k in CONDITION_AXES + RATE_AXES:
+        vals = sorted({_axis(r, k) for r in recs if _axis(r, k) is not None})
+        if vals:
+            conds.append(f"{k} ∈ {{{', '.join(f'{v:g}' for v in vals)}}}")
+    overhead = sorted({r.get("link", {}).get("overhead") for r in recs if r.get("link", {}).get("overhead")})
+    from tokcom.registry import SCHEMES
+
+    per_curve = {}
+    for r in recs:
+        label = curve_label(r)
+        if label not in per_curve:
+            try:
+                per_curve[label] = SCHEMES.get(r["scheme"]).describe_record(r)
+            except Exception:  # noqa: BLE001
+                per_curve[label] = ""
+    items = "".join(f"<li><b>{html.escape(c)}</b>: {html.escape(d)}</li>" for c, d in sorted(per_curve.items()))
+    return (f"<p>Input: {html.escape('; '.join(clips))}. Channel: {html.escape(', '.join(chans))}"
+            + (f", ρ<sub>oh</sub> = {', '.join(f'{o:g}' for o in overhead)}" if overhead else "")
+            + f". Grid: {html.escape('; '.join(conds))}; seed {r0.get('seed')}.</p><ul>{items}</ul>"
+            "<p>Every scheme is held to the same channel-use budget (CBR = channel uses / (T·H·W·3)): what does "
+            "not fit is not sent. A frame counts as decoded when at least half of the data sent for it arrived "
+            "intact (for an interpolated frame: the data of the frames it is built from); a run is "
+            "<em>valid</em> when ≥ 85 % of its frames are decoded (TokenCom §III-C). A frame the receiver "
+            "cannot produce repeats the last one it could.</p>")
+
+
 def build_report(directory: str | Path, *, title: str | None = None, intro: str = "") -> Path:
-    """(Re)build ``DIR/index.html`` (+ ``plots/``, ``bdcbr.md``) from the result store in ``directory``."""
+    """(Re)build ``DIR/index.html`` (+ ``plots/``, ``bdcbr.md``, ``quality.md``) from the result store."""
     from tokcom.experiments.runner import PREVIEW_DIR
     from tokcom.experiments.store import ResultStore
+    from tokcom.registry import SCHEMES
 
     out = Path(directory)
     with ResultStore(out, create=False) as store:
@@ -258,18 +370,32 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
             for rv, grp in sorted(_groups(recs, lambda r: tuple(_axis(r, k) for k in RATE_AXES)).items(),
                                   key=lambda kv: _numkey(kv[0])):
                 tag = "_".join(f"{k}{v:g}" for k, v in zip(RATE_AXES, rv) if v is not None) or "all"
-                label = ", ".join(f"{k} {v:g}" for k, v in zip(RATE_AXES, rv) if v is not None) or "all rates"
-                names = _plot(plots_dir / f"{m}_vs_{c}_{tag}", _mean_series(grp, lambda r: _axis(r, c), m),
-                              c, m, f"{m} vs {c} ({label})")
+                label = ", ".join(f"target {k} {v:g}" for k, v in zip(RATE_AXES, rv) if v is not None) or "all rates"
+                names = line_plot(plots_dir / f"{m}_vs_{c}_{tag}",
+                                  _mean_series(grp, lambda r, c=c: _axis(r, c), m),
+                                  c, m, f"{m} vs {c} ({label}; hollow: invalid or over budget)")
                 figures.append((f"{m} vs {c} ({label})", f"plots/{names[0]}"))
         if rate:
             for cv, grp in sorted(_groups(recs, lambda r: tuple(_axis(r, k) for k in CONDITION_AXES)).items(),
                                   key=lambda kv: _numkey(kv[0])):
                 tag = "_".join(f"{k}{v:g}" for k, v in zip(CONDITION_AXES, cv) if v is not None) or "all"
                 label = ", ".join(f"{k} {v:g}" for k, v in zip(CONDITION_AXES, cv) if v is not None) or "all"
-                names = _plot(plots_dir / f"{m}_vs_cbr_{tag}", _mean_series(grp, lambda r: r["cbr"], m),
-                              "CBR (channel uses / sample)", m, f"{m} vs CBR ({label})", logx=True)
-                figures.append((f"{m} vs CBR ({label})", f"plots/{names[0]}"))
+                names = line_plot(plots_dir / f"{m}_vs_cbr_{tag}", _mean_series(grp, lambda r: r["cbr"], m),
+                                  "CBR actually used (channel uses / sample)", m, f"{m} vs CBR ({label})",
+                                  logx=True)
+                figures.append((f"{m} vs CBR used ({label})", f"plots/{names[0]}"))
+    # who wins: quality at the budget (always), BD-CBR where four distinct rates per curve allow it
+    wins_html, quality_md = "", ""
+    pm = primary_metric(recs)
+    if pm is not None:
+        for m in [pm] + [x for x in metrics if x != pm]:
+            t = quality_at_budget(recs, m)
+            if not t["rows"]:
+                continue
+            quality_md += f"{winners_sentence(t)}\n\n{quality_table_markdown(t)}\n"
+            wins_html += f"<p><b>{html.escape(winners_sentence(t))}</b></p>" if m == pm else ""
+            wins_html += quality_table_html(t)
+        (out / "quality.md").write_text(quality_md)
     bd_md, bd_html = "", ""
     if rate and any(r["scheme"] == BASELINE for r in recs):
         for m in metrics:
@@ -278,22 +404,30 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
                 bd_md += bd_table_markdown(t) + "\n"
         if bd_md:
             (out / "bdcbr.md").write_text(bd_md)
-            bd_html = "<h2>BD-CBR against h265</h2>" + "".join(
-                _bd_table_html(bd_cbr_table(recs, m)) for m in metrics)
-    columns = [("scheme", "scheme"), ("input", "input_name"), ("channel", "config.channel")]
+            tables = "".join(_bd_table_html(bd_cbr_table(recs, m)) for m in metrics)
+            bd_html = ("<h2>BD-CBR against h265</h2><p>n/a where a curve has fewer than four valid, in-budget "
+                       "points at distinct rates (then read the quality-at-the-budget table above).</p>" + tables)
+    columns = [("scheme", "label"), ("input", "input_name"), ("channel", "config.channel")]
     columns += [(k, f"config.{k}") for k in cond] + [(f"target {k}", f"config.{k}") for k in rate]
-    columns += [("cbr", "cbr"), ("kbit/s", "kbps"), ("PDUs lost", "lost"), ("decoded", "decoded"),
-                ("valid", "valid")]
+    columns += [("cbr used", "cbr"), ("over budget", "over_budget"), ("kbit/s", "kbps"), ("PDUs lost", "lost"),
+                ("decoded", "decoded"), ("valid", "valid"), ("transmission", "summary")]
     columns += [(m, f"metrics.{m}") for m in metrics]
     rows = []
     videos: list[tuple[str, str]] = []
     originals = out / PREVIEW_DIR
     for r in recs:
         row = dict(r)
+        row["label"] = curve_label(r)
         row["input_name"] = Path(str(r.get("input", ""))).name
         row["kbps"] = r["bitrate_bps"] / 1e3
-        row["lost"] = f"{r['packets']['lost']}/{r['packets']['sent']}"
+        unsent = r["packets"].get("not_sent", 0)
+        row["lost"] = f"{r['packets']['lost']}/{r['packets']['sent']}" + (f" (+{unsent} unsent)" if unsent else "")
         row["decoded"] = f"{r['frames_decoded']}/{r['frames']}"
+        row["over_budget"] = "yes" if r.get("over_budget") else "no"
+        try:
+            row["summary"] = SCHEMES.get(r["scheme"]).summary(r)
+        except Exception:  # noqa: BLE001 - a scheme this tokcom does not have
+            row["summary"] = "–"
         rows.append(row)
     for inp, grp in _groups(recs, lambda r: (r.get("input"), r.get("frames"), r.get("width"), r.get("height"),
                                              _axis(r, "start") or 0)).items():
@@ -305,102 +439,52 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
             if key and (originals / f"{key}.mp4").is_file():
                 cond_txt = ", ".join(f"{k} {_axis(r, k):g}" for k in cond + rate if _axis(r, k) is not None)
                 psnr = r.get("metrics", {}).get("psnr")
-                videos.append((f"{r['scheme']} {cond_txt}" + (f": PSNR {psnr:.2f} dB" if psnr else "")
-                               + ("" if r.get("valid") else " (invalid)"), f"{PREVIEW_DIR}/{key}.mp4"))
+                videos.append((f"{curve_label(r)} {cond_txt}" + (f": PSNR {psnr:.2f} dB" if psnr else "")
+                               + ("" if counts(r) else " (invalid or over budget)"), f"{PREVIEW_DIR}/{key}.mp4"))
     figs_html = "".join(f'<figure><img src="{html.escape(src)}" alt="{html.escape(cap)}" width="520">'
                         f"<figcaption>{html.escape(cap)}</figcaption></figure>" for cap, src in figures)
-    sections = (f'<h2>Plots</h2><div class="videos">{figs_html}</div>' if figs_html else "") + bd_html
-    sections += token_scheme_sections(recs, out)
+    sections = (f"<h2>Who wins</h2>{wins_html}" if wins_html else "")
+    sections += (f'<h2>Plots</h2><div class="videos">{figs_html}</div>' if figs_html else "") + bd_html
+    for name in sorted({r["scheme"] for r in recs}):
+        try:
+            cls = SCHEMES.get(name)
+        except Exception:  # noqa: BLE001
+            continue
+        sections += cls.report_sections([r for r in recs if r["scheme"] == name], out)
+    mixed = store_mixed_note(out)
     return write_report(out, rows, title=title or meta_title or f"tokcom results: {out.name}",
-                        intro=intro or meta_intro or "", columns=columns, videos=videos,
-                        command=f"tokcom report {out}", records_file=None, sections_html=sections)
+                        intro=(intro or meta_intro or "") + describe_run(recs) + mixed, columns=columns,
+                        videos=videos, command=f"tokcom report {out}", records_file=None, sections_html=sections)
 
 
-def uep_table(recs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """TokenCom's per-SNR choices (000_cfad1eb21f67e2e2.txt Table III): one row per tokencom record."""
-    rows = []
-    for r in recs:
-        if r.get("scheme") != "tokencom":
-            continue
-        sr = r.get("scheme_report", {})
-        cc = sr.get("class_config", {})
-        i, n = cc.get("intended", {}), cc.get("non_intended", {})
-        rows.append({
-            "input": Path(str(r.get("input", ""))).name, "snr_db": _axis(r, "snr_db"),
-            "bandwidth_hz": _axis(r, "bandwidth_hz"), "cbr_target": _axis(r, "cbr"),
-            "mod_int": i.get("modulation"), "r_int": i.get("coderate"), "mod_non": n.get("modulation"),
-            "r_non": n.get("coderate"), "b_delta": sr.get("b_delta"), "rho_s": sr.get("rho_s"),
-            "source_kbps": (sr.get("source_bitrate_bps") or 0) / 1e3, "psnr": r.get("metrics", {}).get("psnr"),
-            "psnr_roi_in": r.get("metrics", {}).get("psnr_roi_in"), "uep": sr.get("uep", {}).get("status"),
-            "valid": r.get("valid"),
-        })
-    return sorted(rows, key=lambda d: (d["input"], str(d["bandwidth_hz"]), str(d["cbr_target"]),
-                                       d["snr_db"] if d["snr_db"] is not None else 0))
+def quality_table_markdown(t: dict[str, Any]) -> str:
+    head = "| input | " + " | ".join(t["axes"]) + " | " + " | ".join(t["curves"]) + " |\n"
+    head += "|---|" + "---|" * (len(t["axes"]) + len(t["curves"])) + "\n"
+    lines = []
+    for row in t["rows"]:
+        cells = [str(row["key"]["input"])] + [_fmt(row["key"][a]) for a in t["axes"]]
+        for c in t["curves"]:
+            d = row["cells"].get(c)
+            if d is None:
+                cells.append("–")
+                continue
+            val = "–" if d["value"] is None else f"{d['value']:.4g}"
+            txt = f"{val} @ {d['cbr']:.3g}" + ("" if d["valid"] else " ✗") + (" ⚠" if d["over_budget"] else "")
+            cells.append(f"**{txt}**" if row["winner"] == c else txt)
+        lines.append("| " + " | ".join(cells) + " |")
+    return head + "\n".join(lines) + "\n"
 
 
-UEP_COLUMNS = (("clip", "input"), ("SNR", "snr_db"), ("bandwidth Hz", "bandwidth_hz"), ("target CBR", "cbr_target"),
-               ("Mod int", "mod_int"), ("R int", "r_int"), ("Mod non", "mod_non"), ("R non", "r_non"),
-               ("B_Δ", "b_delta"), ("ρ_s", "rho_s"), ("source kbit/s", "source_kbps"), ("PSNR", "psnr"),
-               ("PSNR ROI", "psnr_roi_in"), ("UEP", "uep"), ("valid", "valid"))
+def store_mixed_note(out: Path) -> str:
+    """A warning paragraph when the store holds records of different code or weights (``--allow-mixed``)."""
+    from tokcom.experiments.store import ResultStore
 
-
-def uep_table_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    head = "| " + " | ".join(c for c, _ in UEP_COLUMNS) + " |\n|" + "---|" * len(UEP_COLUMNS) + "\n"
-    return head + "".join("| " + " | ".join(_fmt(row[k]) for _, k in UEP_COLUMNS) + " |\n" for row in rows)
-
-
-def token_scheme_sections(recs: Sequence[dict[str, Any]], out: Path) -> str:
-    """Report sections of the token schemes: TokenCom's intent pictures and per-SNR UEP table, Resi-VidTok's
-    per-frame prefix depth K."""
-    parts = []
-    tc = [r for r in recs if r.get("scheme") == "tokencom"]
-    shown: set = set()
-    figs = []
-    for r in tc:
-        arts = r.get("artifacts") or {}
-        key = (r.get("input"), json.dumps(r.get("scheme_report", {}).get("intent", {}), sort_keys=True),
-               r.get("scheme_report", {}).get("intent_mode"))
-        if not arts or key in shown or not all((out / a).is_file() for a in arts.values()):
-            continue
-        shown.add(key)
-        intent = r["scheme_report"].get("intent", {})
-        what = intent.get("text") or intent.get("box") or intent.get("path") or ""
-        for name, src in sorted(arts.items()):
-            cap = f"{Path(str(r.get('input', ''))).name} · intent {intent.get('source', '')} {what} · {name}"
-            figs.append(f'<figure><img src="{html.escape(src)}" alt="{html.escape(cap)}" style="max-width:100%">'
-                        f"<figcaption>{html.escape(cap)}</figcaption></figure>")
-    if figs:
-        parts.append("<h2>TokenCom intent</h2><p>First-frame intent, the mask carried by optical flow (eq. 6), "
-                     "and the intended token classes S<sub>τ</sub> the receiver rebuilds from the side "
-                     "information (§II-E).</p>" + "".join(figs))
-    rows = uep_table(recs)
-    if rows:
-        (out / "tokencom_uep.md").write_text(uep_table_markdown(rows))
-        head = "".join(f"<th>{html.escape(c)}</th>" for c, _ in UEP_COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td>{_fmt(row[k])}</td>" for _, k in UEP_COLUMNS)
-                       + "</tr>" for row in rows)
-        parts.append("<h2>TokenCom UEP choices per SNR (Table III style)</h2>"
-                     f"<table><tr>{head}</tr>{body}</table>")
-    rv = [r for r in recs if r.get("scheme") == "resivid" and r.get("scheme_report", {}).get("frames")]
-    if rv:
-        series: dict[str, list[tuple[float, float, bool]]] = {}
-        for r in rv:
-            cond = ", ".join(f"{k} {_axis(r, k):g}" for k in ("snr_db", "cbr") if _axis(r, k) is not None)
-            label = f"{Path(str(r.get('input', ''))).name} {cond}"
-            pts = [(float(f["frame"]), float(f["k"]), bool(f.get("crc_ok", True)))
-                   for f in r["scheme_report"]["frames"] if f.get("key") and f.get("k") is not None]
-            if pts:
-                series[label] = pts
-        if series:
-            plots = out / "plots"
-            plots.mkdir(exist_ok=True)
-            if len(series) > 8:  # keep the figure readable: the first 8 conditions
-                series = dict(sorted(series.items())[:8])
-            names = _plot(plots / "resivid_k_per_frame", series, "frame", "K* (tokens in the prefix)",
-                          "Resi-VidTok prefix depth per key frame (hollow: CRC failed / lost)")
-            parts.append("<h2>Resi-VidTok prefix depth per frame</h2>"
-                         f'<figure><img src="plots/{names[0]}" alt="K per frame" width="620"></figure>')
-    return "".join(parts)
+    with ResultStore(out, create=False) as store:
+        mixed = store.get_meta("mixed")
+    if not mixed:
+        return ""
+    return ("<p class=\"bad\">These results mix records made by different code or weights (resumed with "
+            f"--allow-mixed): {html.escape('; '.join(mixed))}.</p>")
 
 
 def _numkey(values: tuple) -> tuple:
@@ -419,7 +503,7 @@ def _bd_table_html(t: dict[str, Any]) -> str:
         avg = f"{sum(good) / len(good):.1f}" if good else "n/a"
         body += f'<tr><td class="l">{html.escape(s)}</td>{cells}<td>{avg}</td></tr>'
     return (f"<p>BD-CBR (%) on <b>{html.escape(t['metric'])}</b> against {html.escape(t['baseline'])} "
-            f"(negative = fewer channel uses for the same quality; valid points only)</p>"
+            f"(negative = fewer channel uses for the same quality; valid, in-budget points only)</p>"
             f'<table><thead><tr><th class="l">scheme</th>{head}<th>average</th></tr></thead>'
             f"<tbody>{body}</tbody></table>")
 

@@ -208,9 +208,13 @@ def load_spec(path: str | Path) -> SweepSpec:
     if not p.is_file():
         raise InputError(f"no such sweep spec: {p}")
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise InputError(f"sweep spec {p.name} is not valid YAML: {str(e).splitlines()[0]}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"sweep spec {p.name} is not a text (YAML) file") from None
+    except OSError as e:
+        raise InputError(f"cannot read sweep spec {p.name}: {e.strerror}") from None
     return parse_spec(data or {}, base_dir=p.resolve().parent, source=str(p))
 
 

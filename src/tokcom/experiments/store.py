@@ -78,6 +78,10 @@ class ResultStore:
              time.time()),
         )
 
+    def delete(self, key: str) -> None:
+        """Remove one record (a stale record being replaced)."""
+        self._db.execute("DELETE FROM results WHERE key = ?", (key,))
+
     def records(self) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
         """``(key, point, result)`` in sweep order."""
         for key, point, result in self._db.execute("SELECT key, point, result FROM results ORDER BY ord, key"):

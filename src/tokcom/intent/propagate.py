@@ -69,6 +69,85 @@ def propagate_mask(frames: np.ndarray, mask0: np.ndarray, *, flow: str = "dis",
     return out
 
 
+def _pool_frame(mk: np.ndarray, h: int, w: int, sf: int) -> np.ndarray:
+    """AdaptiveAvgPool2D of one ``[H, W]`` mask to the ``(h, w)`` token grid (replicate-padded to ``sf``)."""
+    import cv2
+
+    hp, wp = h * sf, w * sf
+    if mk.shape != (hp, wp):  # the tokenizer pads by replication to multiples of sf
+        mk = cv2.copyMakeBorder(mk, 0, hp - mk.shape[0], 0, wp - mk.shape[1], cv2.BORDER_REPLICATE)
+    return mk.reshape(h, sf, w, sf).mean(axis=(1, 3))
+
+
+def propagate_and_pool(frames: np.ndarray, mask0: np.ndarray, temporal_factor: int, spatial_factor: int,
+                       latent_shape: tuple[int, int, int], *, flow: str = "dis", flow_fn=None,
+                       keep: set[int] | frozenset[int] = frozenset()) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Eqs. (6)–(7) in one pass: :func:`propagate_mask` then :func:`pool_to_tokens`, frame by frame.
+
+    Only the current mask is held (not ``[T, H, W]`` of them), so memory does not grow with the clip; the
+    masks of the frames in ``keep`` are returned as well (pictures for people).
+
+    Returns:
+        ``(pooled [t, h, w] float32, {frame: [H, W] float32 mask} for the frames in keep)``.
+    """
+    from tokcom.video.flow import dense_flow, warp_backward
+
+    f = np.asarray(frames)
+    m = np.asarray(mask0, dtype=np.float32)
+    if f.ndim != 4 or m.shape != f.shape[1:3]:
+        raise InputError(f"mask {m.shape} does not match frames {f.shape}")
+    fn = flow_fn or (lambda a, b: dense_flow(a, b, method=flow))
+    t, h, w = latent_shape
+    T = f.shape[0]
+    groups = frame_groups(T, temporal_factor, t)
+    # how often each real frame counts in each token frame (padded frames repeat the last real one)
+    weight: dict[int, list[tuple[int, int]]] = {}
+    for tau, idx in enumerate(groups):
+        for k in set(idx.tolist()):
+            weight.setdefault(k, []).append((tau, int((idx == k).sum())))
+    acc = np.zeros((t, h, w), np.float32)
+    kept: dict[int, np.ndarray] = {}
+    for k in range(T):
+        if k > 0:
+            back = fn(f[k], f[k - 1])  # flow k → k−1: where each pixel of frame k came from
+            m = np.clip(warp_backward(m, back), 0.0, 1.0)  # eq. (6)
+        if k in keep:
+            kept[k] = m.copy()
+        if k in weight:
+            pooled = _pool_frame(m, h, w, spatial_factor)
+            for tau, n in weight[k]:
+                acc[tau] += n * pooled
+    for tau, idx in enumerate(groups):
+        acc[tau] /= len(idx)  # eq. (7): the mean over the frames of token frame τ
+    return acc, kept
+
+
+class TokenRegion:
+    """The pixel region of a token mask, frame by frame, without ``[T, H, W]`` of storage: ``region[k]`` is
+    the ``[H, W]`` bool mask of frame k (token frame τ(k), each token cell ↦ its ``sf × sf`` block)."""
+
+    def __init__(self, s: np.ndarray, num_frames: int, temporal_factor: int, spatial_factor: int,
+                 height: int, width: int) -> None:
+        self.s = np.asarray(s, dtype=bool)
+        self.tau = np.minimum(token_frame_of(num_frames, temporal_factor), self.s.shape[0] - 1)
+        self.sf, self.height, self.width = spatial_factor, height, width
+        self.shape = (num_frames, height, width)
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        tau = int(self.tau[k])
+        if self._cache is None or self._cache[0] != tau:
+            up = np.repeat(np.repeat(self.s[tau], self.sf, axis=0), self.sf, axis=1)[: self.height, : self.width]
+            self._cache = (tau, np.ascontiguousarray(up))
+        return self._cache[1]
+
+    def any(self) -> bool:
+        return bool(self.s.any())
+
+
 def pool_to_tokens(masks: np.ndarray, temporal_factor: int, spatial_factor: int,
                    latent_shape: tuple[int, int, int]) -> np.ndarray:
     """Spatio-temporal pooling of pixel masks to the token grid, eq. (7), 000_cfad1eb21f67e2e2.txt.
@@ -76,20 +155,13 @@ def pool_to_tokens(masks: np.ndarray, temporal_factor: int, spatial_factor: int,
     ``M̄_τ = mean over the frames of token frame τ of AdaptiveAvgPool2D(M_k, (h, w))`` with the causal
     grouping of :func:`frame_groups`. ``masks`` ``[T, H, W]`` → ``[t, h, w]`` float32 in [0, 1].
     """
-    import cv2
-
     m = np.asarray(masks, dtype=np.float32)
     t, h, w = latent_shape
-    sf = spatial_factor
-    hp, wp = h * sf, w * sf
     out = np.zeros((t, h, w), np.float32)
     for tau, idx in enumerate(frame_groups(m.shape[0], temporal_factor, t)):
         acc = np.zeros((h, w), np.float32)
         for k in idx:
-            mk = m[k]
-            if mk.shape != (hp, wp):  # the tokenizer pads by replication to multiples of sf
-                mk = cv2.copyMakeBorder(mk, 0, hp - mk.shape[0], 0, wp - mk.shape[1], cv2.BORDER_REPLICATE)
-            acc += mk.reshape(h, sf, w, sf).mean(axis=(1, 3))  # AdaptiveAvgPool2D to (h, w)
+            acc += _pool_frame(m[k], h, w, spatial_factor)  # AdaptiveAvgPool2D to (h, w)
         out[tau] = acc / len(idx)
     return out
 

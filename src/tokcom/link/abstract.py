@@ -239,15 +239,41 @@ def fading_block_snrs_db(snr_db: float, num_symbols: int, coherence_channel_uses
     return 10.0 * np.log10(np.maximum(sinr, 1e-30)), counts
 
 
+FADING_CLT_BLOCKS = 64  # from this many coherence blocks per PDU, the PDU's mean MI is drawn by the CLT
+
+
 def fading_bler_mean(num_bits_per_symbol: int, coderate: float, snr_db: float, k: int,
                      coherence_channel_uses: int, csi_nmse_db: float | None, num_draws: int = 400,
                      seed: int = 0) -> float:
-    """Average PDU loss over Rayleigh block fading (MIESM), by drawing ``num_draws`` channel realisations."""
+    """Average PDU loss over Rayleigh block fading (MIESM), by drawing ``num_draws`` channel realisations.
+
+    A PDU of few coherence blocks (< :data:`FADING_CLT_BLOCKS`) draws every block of every realisation. With
+    many blocks (fast fading, e.g. L_co = 1: thousands per PDU) the PDU's mean mutual information is a mean
+    of that many i.i.d. terms, so it is drawn from the normal law the central limit theorem gives it (mean and
+    variance of I over 8192 drawn blocks, variance divided by the effective block count): the same result
+    without drawing millions of blocks per MCS.
+    """
     from tokcom.link.phy import tb_layout
 
     lay = tb_layout(int(k), int(num_bits_per_symbol), float(coderate))
     rng = np.random.default_rng(seed)
-    effs = [effective_snr_db(num_bits_per_symbol, *fading_block_snrs_db(
-        snr_db, lay.num_symbols, coherence_channel_uses, csi_nmse_db, rng)) for _ in range(num_draws)]
-    return float(np.mean(block_bler(num_bits_per_symbol, coderate, np.array(effs), lay.tb_size,
+    grid, mi = _mi_curves()
+    curve = mi[int(num_bits_per_symbol)]
+    lco = int(coherence_channel_uses)
+    nblk = -(-lay.num_symbols // lco)
+    if nblk < FADING_CLT_BLOCKS:
+        draws = [fading_block_snrs_db(snr_db, lay.num_symbols, lco, csi_nmse_db, rng) for _ in range(num_draws)]
+        snrs = np.stack([d[0] for d in draws])  # [draws, blocks]
+        w = draws[0][1]
+        m = (np.interp(snrs, grid, curve) * w).sum(axis=1) / w.sum()  # mean I over the PDU's symbols
+    else:
+        pool, _ = fading_block_snrs_db(snr_db, 8192, 1, csi_nmse_db, rng)  # 8192 independent blocks
+        i_pool = np.interp(pool, grid, curve)
+        counts = np.full(nblk, float(lco))
+        counts[-1] = lay.num_symbols - lco * (nblk - 1)
+        n_eff = counts.sum() ** 2 / (counts ** 2).sum()
+        m = i_pool.mean() + i_pool.std() / np.sqrt(n_eff) * rng.standard_normal(num_draws)
+        m = np.clip(m, curve[0], curve[-1])
+    effs = np.interp(m, curve + np.arange(curve.size) * 1e-12, grid)  # I⁻¹, as effective_snr_db
+    return float(np.mean(block_bler(num_bits_per_symbol, coderate, effs, lay.tb_size,
                                     lay.num_symbols, lay.num_cb)))

@@ -6,31 +6,52 @@ at encode time and the :class:`Reception` it gets back.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from tokcom.config import config_dict, make_config
 from tokcom.errors import InputError
+from tokcom.link.accounting import channel_use_budget  # noqa: F401  (re-exported: tokcom.link.channel_use_budget)
 from tokcom.registry import LINKS
-from tokcom.types import LinkState, Rate, Reception, StreamInfo, Transmission
+from tokcom.reporting import OMIT, Report
+from tokcom.types import LinkState, Mcs, Packet, Rate, Reception, StreamInfo, Transmission
 
 
-def channel_use_budget(info: StreamInfo, rate: Rate, bits_per_channel_use: float | None) -> int | None:
-    """Complex channel uses available for the whole video under ``rate``.
+@dataclass(frozen=True)
+class StreamReport(Report):
+    """One traffic class (``Packet.stream``) as the link carried it."""
 
-    ``cbr`` → cbr·T·H·W·3 (Resi-VidTok eq. 1 / PVSC eq. 5); ``bandwidth_hz`` → B·duration (one complex
-    symbol per Hz per second, TokenCom eqs. 18–19); ``bitrate_bps`` → bitrate·duration / bits-per-channel-use.
+    pdus_sent: int = 0
+    pdus_lost: int = 0
+    channel_uses: int = 0
+    source_bits: int = 0
+    mcs: Mcs | None = None
+    bler: float | None = None
+    tb_sizes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkReport(Report):
+    """What a link says about one transmission (``result.json`` ``link``, merged with the link's config).
+
+    Fields a link does not have (an erasure link has no PHY) are left out of ``to_dict()``.
     """
-    if rate.cbr is not None:
-        return int(math.floor(rate.cbr * info.num_samples))
-    if rate.bandwidth_hz is not None:
-        return int(math.floor(rate.bandwidth_hz * info.duration_s))
-    if rate.bitrate_bps is not None and bits_per_channel_use:
-        return int(math.ceil(rate.bitrate_bps * info.duration_s / bits_per_channel_use))
-    return None
+
+    pdus_sent: int
+    pdus_lost: int
+    channel_uses: int
+    phy: str = OMIT
+    snr_db: float = OMIT
+    mcs: Mcs = OMIT
+    mcs_adapted: bool = OMIT
+    mcs_candidates: str = OMIT
+    bler_at_pdu_bits: float = OMIT
+    bler_target_met: bool = OMIT
+    overhead: float = OMIT
+    streams: dict[str, StreamReport] = field(default_factory=dict)
 
 
 class Link(ABC):
@@ -53,6 +74,14 @@ class Link(ABC):
     @abstractmethod
     def carry(self, tx: Transmission, rng: np.random.Generator) -> Reception:
         """Send ``tx`` through the channel; losses and noise drawn from ``rng``."""
+
+    @abstractmethod
+    def pdu_channel_uses(self, num_bits: int, mcs: Mcs | None = None) -> int:
+        """Channel uses this link charges for one PDU of ``num_bits`` payload bits (``mcs`` None: the link's
+        own choice). ``carry`` charges exactly this, and ``LinkState.pdu_channel_uses`` is this method."""
+
+    def packet_channel_uses(self, packet: Packet) -> int:
+        return self.pdu_channel_uses(int(packet.num_bits), packet.mcs)
 
     def describe(self) -> dict[str, Any]:
         """The ``result.json`` ``link`` block (channel name plus every config field)."""

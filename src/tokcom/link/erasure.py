@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from tokcom.errors import InputError
-from tokcom.link.base import Link, channel_use_budget, require_digital
+from tokcom.link.accounting import channel_use_budget, erasure_channel_uses
+from tokcom.link.base import Link, LinkReport, require_digital
 from tokcom.registry import LINKS
-from tokcom.types import LinkState, Rate, Reception, StreamInfo, Transmission
+from tokcom.types import LinkState, Mcs, Rate, Reception, StreamInfo, Transmission
 
 
 @dataclass(frozen=True)
@@ -48,18 +49,22 @@ class ErasureLink(Link):
             channel_use_budget=channel_use_budget(info, rate, c.bits_per_channel_use),
             bandwidth_hz=rate.bandwidth_hz, bitrate_bps=rate.bitrate_bps,
             duration_s=info.duration_s,
+            pdu_channel_uses=self.pdu_channel_uses,
         )
+
+    def pdu_channel_uses(self, num_bits: int, mcs: Mcs | None = None) -> int:
+        """⌈bits / bits per channel use⌉: the erasure link has no modulation; ``mcs`` is ignored."""
+        return erasure_channel_uses(num_bits, self.config.bits_per_channel_use)
 
     def carry(self, tx: Transmission, rng: np.random.Generator) -> Reception:
         require_digital(tx, self.name)
         n = len(tx.packets)
         lost = rng.random(n) < self.config.pdu_loss
         packets = tuple(None if lost[i] else p for i, p in enumerate(tx.packets))
-        bpcu = self.config.bits_per_channel_use
-        channel_uses = int(sum(math.ceil(p.num_bits / bpcu) for p in tx.packets))
+        channel_uses = int(sum(self.packet_channel_uses(p) for p in tx.packets))
         return Reception(
             info=tx.info,
             packets=packets,
             channel_uses=channel_uses,
-            report={"pdus_lost": int(lost.sum()), "pdus_sent": n},
+            report=LinkReport(pdus_sent=n, pdus_lost=int(lost.sum()), channel_uses=channel_uses),
         )

@@ -10,7 +10,8 @@
 Defaults: ``snr_db`` 6 dB (the SNR of Resi-VidTok Fig. 3 and TokenCom's headline comparison), MCS by
 adaptation over 38.214 Table 5.1.3.1-1 with BLER target 0.002 (Resi-VidTok §IV-A) at a typical PDU of
 ``pdu_bits`` = 9600 bits (the 1200-byte PDUs of TokenCom Table II), ``overhead`` ρ_oh = 1.0 (no reference-signal/control overhead, as in Resi-VidTok
-and PVSC; TokenCom sets 0.85, eq. 16, and its scheme passes ``overhead=0.85``). Rayleigh: L_co = 1 and ZF/
+and PVSC; TokenCom's §III sets 0.85, eq. 16: give ``--link-set overhead=0.85`` to reproduce it). Every scheme
+plans with, and is charged with, this one ρ_oh (``LinkState.overhead``). Rayleigh: L_co = 1 and ZF/
 LMMSE as in PVSC Table III; perfect CSI unless ``csi_nmse_db`` is given.
 """
 
@@ -25,13 +26,21 @@ import numpy as np
 
 from tokcom.errors import InputError
 from tokcom.link import abstract
-from tokcom.link.accounting import check_overhead, raw_spectral_efficiency
+from tokcom.link.accounting import (
+    channel_use_budget,
+    check_overhead,
+    pdu_channel_uses,
+    raw_spectral_efficiency,
+)
 from tokcom.link.adaptation import DEFAULT_BLER_TARGET, awgn_bler_fn, rayleigh_bler_fn, select_mcs
-from tokcom.link.base import Link, channel_use_budget, require_digital
+from tokcom.link.base import Link, LinkReport, StreamReport, require_digital
 from tokcom.link.mcs import get_mcs, named_set
 from tokcom.link.phy import MAX_LDPC_RATE, ChannelSpec, tb_layout
 from tokcom.registry import LINKS
 from tokcom.types import LinkState, Mcs, Packet, Rate, Reception, StreamInfo, Transmission
+
+
+PHY_CHUNK_PDUS = 2048  # PDUs of one TB layout per bit-true call (memory bound; a call draws one seed)
 
 
 def _check_common(c: Any) -> None:
@@ -155,7 +164,12 @@ class _NrLink(Link):
                          channel_use_budget=channel_use_budget(info, rate, bpcu),
                          bandwidth_hz=rate.bandwidth_hz, bitrate_bps=rate.bitrate_bps,
                          duration_s=info.duration_s, overhead=c.overhead,
-                         bler_target=c.bler_target, predict_bler=self.predict_bler)
+                         bler_target=c.bler_target, predict_bler=self.predict_bler,
+                         pdu_channel_uses=self.pdu_channel_uses)
+
+    def pdu_channel_uses(self, num_bits: int, mcs: Mcs | None = None) -> int:
+        """⌈(G/Qm)/ρ_oh⌉ with the TB mapping (:func:`tokcom.link.accounting.pdu_channel_uses`)."""
+        return pdu_channel_uses(num_bits, mcs or self.mcs()[0], self.config.overhead)
 
     def _pdu_mcs(self, p: Packet, default: Mcs) -> Mcs:
         m = p.mcs or default
@@ -170,7 +184,7 @@ class _NrLink(Link):
         n = len(tx.packets)
         mcs_of = [self._pdu_mcs(p, default) for p in tx.packets]
         layouts = [tb_layout(int(p.num_bits), m.num_bits_per_symbol, m.coderate) for p, m in zip(tx.packets, mcs_of)]
-        uses = [int(math.ceil(l.num_symbols / c.overhead - 1e-9)) for l in layouts]
+        uses = [self.pdu_channel_uses(int(p.num_bits), m) for p, m in zip(tx.packets, mcs_of)]
         lost = np.zeros(n, dtype=bool)
         bler_used = np.full(n, np.nan)
         out: list[Packet | None] = list(tx.packets)
@@ -216,8 +230,10 @@ class _NrLink(Link):
         lost = np.zeros(len(packets), dtype=bool)
         out: list[Packet | None] = list(packets)
         spec = self._channel()
-        for l in sorted(groups, key=lambda x: (x.num_bits_per_symbol, x.coderate, x.tb_size)):
-            idx = groups[l]
+        chunks = [(l, groups[l][i:i + PHY_CHUNK_PDUS])
+                  for l in sorted(groups, key=lambda x: (x.num_bits_per_symbol, x.coderate, x.tb_size))
+                  for i in range(0, len(groups[l]), PHY_CHUNK_PDUS)]
+        for l, idx in chunks:  # bounded batches: the bit arrays never cover a whole long video
             bits = np.zeros((len(idx), l.tb_size), dtype=np.uint8)
             for r, i in enumerate(idx):
                 p = packets[i]
@@ -234,38 +250,28 @@ class _NrLink(Link):
                 out[i] = replace(p, payload=np.packbits(allb).tobytes())
         return lost, out
 
-    def _report(self, packets, mcs_of, layouts, uses, lost, bler_used, feasible) -> dict[str, Any]:
+    def _report(self, packets, mcs_of, layouts, uses, lost, bler_used, feasible) -> LinkReport:
         c = self.config
-        per: dict[str, dict[str, Any]] = {}
+        acc: dict[str, dict[str, Any]] = {}
         for i, p in enumerate(packets):
-            s = per.setdefault(p.stream, {"pdus_sent": 0, "pdus_lost": 0, "channel_uses": 0, "source_bits": 0,
+            s = acc.setdefault(p.stream, {"pdus_sent": 0, "pdus_lost": 0, "channel_uses": 0, "source_bits": 0,
                                           "mcs": None, "bler": [], "tb_sizes": set()})
             s["pdus_sent"] += 1
             s["pdus_lost"] += int(lost[i])
             s["channel_uses"] += uses[i]
             s["source_bits"] += int(p.num_bits)
-            s["mcs"] = mcs_of[i].to_dict()
+            s["mcs"] = mcs_of[i]
             s["tb_sizes"].add(layouts[i].tb_size)
             if not np.isnan(bler_used[i]):
                 s["bler"].append(float(bler_used[i]))
-        for s in per.values():
-            s["bler"] = float(np.mean(s["bler"])) if s["bler"] else None
-            s["tb_sizes"] = sorted(s["tb_sizes"])
+        streams = {k: StreamReport(v["pdus_sent"], v["pdus_lost"], v["channel_uses"], v["source_bits"], v["mcs"],
+                                   float(np.mean(v["bler"])) if v["bler"] else None, tuple(sorted(v["tb_sizes"])))
+                   for k, v in acc.items()}
         m, b, _ = self.mcs()
-        return {
-            "phy": c.phy,
-            "snr_db": c.snr_db,
-            "mcs": m.to_dict(),
-            "mcs_adapted": c.mcs_index is None,
-            "mcs_candidates": c.mcs_set or f"38.214 table {c.mcs_table}",
-            "bler_at_pdu_bits": b,
-            "bler_target_met": bool(feasible),
-            "overhead": c.overhead,
-            "pdus_sent": len(packets),
-            "pdus_lost": int(np.sum(lost)),
-            "channel_uses": int(sum(uses)),
-            "streams": per,
-        }
+        return LinkReport(pdus_sent=len(packets), pdus_lost=int(np.sum(lost)), channel_uses=int(sum(uses)),
+                          phy=c.phy, snr_db=c.snr_db, mcs=m, mcs_adapted=c.mcs_index is None,
+                          mcs_candidates=c.mcs_set or f"38.214 table {c.mcs_table}", bler_at_pdu_bits=b,
+                          bler_target_met=bool(feasible), overhead=c.overhead, streams=streams)
 
 
 @LINKS.register("awgn", "5G NR LDPC + QAM over AWGN (abstract BLER tables or bit-true Sionna PHY)")

@@ -88,6 +88,7 @@ class CLIPScore(Metric):
     higher_is_better = True
     default = True  # only computed when the CLIP weights are present; else listed as unavailable
     weights = DEFAULT_CLIP
+    weight_sets = (DEFAULT_CLIP, "clip-bpe")  # provenance: every file that shapes the number
 
     def unavailable(self) -> str | None:
         return clip_unavailable(self.weights)

@@ -42,18 +42,21 @@ def _as_frames(v: Video | np.ndarray) -> np.ndarray:
     return f
 
 
-def clips_of(frames: np.ndarray, clip_len: int = CLIP_LEN, stride: int | None = None) -> np.ndarray:
-    """Cut ``[T, H, W, 3]`` into ``[N, clip_len, H, W, 3]`` clips (stride defaults to ``clip_len``).
+def clip_starts(num_frames: int, clip_len: int = CLIP_LEN, stride: int | None = None) -> list[int]:
+    """First frames of the clips of a ``num_frames`` video (stride defaults to ``clip_len``).
 
     Raises:
         TokcomError: fewer than ``clip_len`` frames.
     """
-    stride = stride or clip_len
-    t = frames.shape[0]
-    if t < clip_len:
-        raise TokcomError(f"FVD needs at least {clip_len} frames; got {t}")
-    starts = range(0, t - clip_len + 1, stride)
-    return np.stack([frames[s:s + clip_len] for s in starts])
+    if num_frames < clip_len:
+        raise TokcomError(f"FVD needs at least {clip_len} frames; got {num_frames}")
+    return list(range(0, num_frames - clip_len + 1, stride or clip_len))
+
+
+def clips_of(frames: np.ndarray, clip_len: int = CLIP_LEN, stride: int | None = None) -> np.ndarray:
+    """Cut ``[T, H, W, 3]`` into ``[N, clip_len, H, W, 3]`` clips (a copy; :func:`i3d_features` does not use
+    it, so that no copy of a whole video is made)."""
+    return np.stack([frames[s:s + clip_len] for s in clip_starts(frames.shape[0], clip_len, stride)])
 
 
 def i3d_features(videos: Sequence[Video | np.ndarray], *, clip_len: int = CLIP_LEN, stride: int | None = None,
@@ -74,12 +77,14 @@ def i3d_features(videos: Sequence[Video | np.ndarray], *, clip_len: int = CLIP_L
 
     net = get_net("i3d-k400", device)
     dev = next(net.parameters()).device
-    all_clips = [clips_of(_as_frames(v), clip_len, stride) for v in videos]  # videos may differ in size
     feats = []
     with torch.inference_mode():
-        for clips in all_clips:
-            for i in range(0, len(clips), batch_size):
-                c = torch.from_numpy(np.array(clips[i:i + batch_size])).to(dev)  # [B, T, H, W, 3] uint8
+        for v in videos:  # videos may differ in size; clips are cut a batch at a time (no copy of the video)
+            frames = _as_frames(v)
+            starts = clip_starts(frames.shape[0], clip_len, stride)
+            for i in range(0, len(starts), batch_size):
+                batch = np.stack([frames[s:s + clip_len] for s in starts[i:i + batch_size]])
+                c = torch.from_numpy(batch).to(dev)  # [B, T, H, W, 3] uint8
                 b, t, h, w, _ = c.shape
                 x = c.reshape(b * t, h, w, 3).permute(0, 3, 1, 2).float()
                 if (h, w) != (I3D_SIZE, I3D_SIZE):
@@ -136,6 +141,7 @@ class FVD(Metric):
 
     name = "fvd"
     higher_is_better = False
+    weight_sets = ("i3d-k400",)
     default = False
 
     def unavailable(self) -> str | None:

@@ -94,6 +94,16 @@ def _to_tensor(frames: np.ndarray, device: Any, lo: float) -> Any:
     return t / 127.5 - 1.0 if lo == -1 else t / 255.0
 
 
+BATCH_PIXELS = {"lpips-alex": 1 << 21, "lpips-vgg": 1 << 19, "dists": 1 << 19, "i3d-k400": 1 << 21}
+"""Pixels per forward pass of each network (activations scale with them: AlexNet's first layer is 4×
+subsampled, VGG16's is not), so a batch stays within a few hundred MB at any frame size."""
+
+
+def frames_per_batch(kind: str, frame_pixels: int, batch_size: int) -> int:
+    """``batch_size`` frames, fewer when the frames are large (:data:`BATCH_PIXELS`); at least one."""
+    return max(1, min(int(batch_size), BATCH_PIXELS.get(kind, 1 << 20) // max(1, frame_pixels)))
+
+
 def per_frame(kind: str, ref: np.ndarray, dist: np.ndarray, *, device: str = "cpu",
               batch_size: int = DEFAULT_BATCH) -> np.ndarray:
     """Per-frame distances of a learned metric.
@@ -115,6 +125,7 @@ def per_frame(kind: str, ref: np.ndarray, dist: np.ndarray, *, device: str = "cp
     net = get_net(kind, device)
     dev = next(net.parameters()).device
     lo = 0.0 if kind == "dists" else -1.0
+    batch_size = frames_per_batch(kind, a.shape[1] * a.shape[2], batch_size)
     out = []
     with torch.inference_mode():
         for i in range(0, a.shape[0], batch_size):
@@ -134,11 +145,10 @@ class _LearnedMetric(Metric):
     def unavailable(self) -> str | None:
         return weights_unavailable(self.weights)
 
+    work_factor = 8.0  # the chunk only bounds the input; batches inside per_frame bound the activations
+
     def per_frame(self, ref, dist) -> np.ndarray:
         return per_frame(self.weights, ref, dist, device=self.device, batch_size=self.batch_size)
-
-    def __call__(self, ref, dist) -> float:
-        return float(self.per_frame(ref, dist).mean())
 
 
 @METRICS.register("lpips_alex", "LPIPS v0.1 (AlexNet) distance, frame-mean; lower is better")

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from tokcom.errors import TokcomError
-from tokcom.metrics.base import Metric, check_pair
+from tokcom.metrics.base import Metric
 from tokcom.registry import METRICS
 
 PSNR_CAP_DB = 100.0
@@ -153,10 +153,10 @@ class PSNR(Metric):
     """PSNR over all RGB samples (dB); frame-mean of per-frame PSNR, each capped at 100 dB."""
 
     name = "psnr"
+    work_factor = 24.0  # two float64 copies and their difference
 
-    def __call__(self, ref, dist) -> float:
-        a, b = check_pair(ref, dist)
-        return float(psnr_per_frame(a, b).mean())
+    def per_frame(self, ref, dist) -> np.ndarray:
+        return psnr_per_frame(ref, dist)
 
 
 @METRICS.register("psnr_y", "PSNR of BT.709 limited-range luma (dB), frame-mean")
@@ -164,10 +164,10 @@ class PSNRY(Metric):
     """PSNR of the 8-bit limited-range BT.709 luma plane (peak 255), frame-mean."""
 
     name = "psnr_y"
+    work_factor = 24.0
 
-    def __call__(self, ref, dist) -> float:
-        a, b = check_pair(ref, dist)
-        return float(psnr_per_frame(rgb_to_y709(a), rgb_to_y709(b)).mean())
+    def per_frame(self, ref, dist) -> np.ndarray:
+        return psnr_per_frame(rgb_to_y709(ref), rgb_to_y709(dist))
 
 
 @METRICS.register("ssim", "SSIM as ffmpeg's ssim filter (8×8 windows, stride 4) over RGB planes, frame-mean")
@@ -176,10 +176,10 @@ class SSIM(Metric):
     frame-mean (= ffmpeg's ``All``)."""
 
     name = "ssim"
+    work_factor = 48.0  # int64 copies and products
 
-    def __call__(self, ref, dist) -> float:
-        a, b = check_pair(ref, dist)
-        return float(ssim_ffmpeg_per_frame(a, b).mean())
+    def per_frame(self, ref, dist) -> np.ndarray:
+        return ssim_ffmpeg_per_frame(ref, dist)
 
 
 @METRICS.register("ssim_gauss", "SSIM (Wang 2004, 11×11 Gaussian σ=1.5) over RGB channels, frame-mean")
@@ -187,10 +187,10 @@ class SSIMGauss(Metric):
     """SSIM (Wang et al. 2004; 11×11 Gaussian σ = 1.5) on RGB, channel-mean, frame-mean (scikit-image's)."""
 
     name = "ssim_gauss"
+    work_factor = 120.0  # float64 planes, five filtered maps and the SSIM/contrast maps
 
-    def __call__(self, ref, dist) -> float:
-        a, b = check_pair(ref, dist)
-        return float(ssim_per_frame(a, b).mean())
+    def per_frame(self, ref, dist) -> np.ndarray:
+        return ssim_per_frame(ref, dist)
 
 
 @METRICS.register("ms_ssim", "5-scale MS-SSIM over RGB channels, frame-mean (short side ≥ 176 px)")
@@ -198,7 +198,7 @@ class MSSSIM(Metric):
     """MS-SSIM (Wang et al. 2003, 5 scales) on RGB, channel-mean, frame-mean."""
 
     name = "ms_ssim"
+    work_factor = 140.0
 
-    def __call__(self, ref, dist) -> float:
-        a, b = check_pair(ref, dist)
-        return float(ms_ssim_per_frame(a, b).mean())
+    def per_frame(self, ref, dist) -> np.ndarray:
+        return ms_ssim_per_frame(ref, dist)

@@ -21,8 +21,13 @@ from tokcom.metrics.pixel import PSNR_CAP_DB
 ROI_METRICS = ("psnr_roi_in", "psnr_roi_out", "lpips_alex_roi_in", "lpips_alex_roi_out")
 
 
-def _mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """``[H, W]`` or ``[T, H, W]`` (bool or numbers > 0) → bool ``[T, H, W]``."""
+def _mask(mask, shape: tuple[int, ...]):
+    """``[H, W]`` or ``[T, H, W]`` (bool or numbers > 0) → bool ``[T, H, W]``; a lazy per-frame region (any
+    object with ``shape == (T, H, W)`` whose ``region[t]`` is an ``[H, W]`` bool mask, e.g.
+    :class:`tokcom.intent.propagate.TokenRegion`) is used as it is, frame by frame."""
+    if not isinstance(mask, np.ndarray) and hasattr(mask, "__getitem__") and tuple(getattr(mask, "shape", ())) \
+            == tuple(shape[:3]):
+        return mask
     m = np.asarray(mask)
     if m.ndim == 4 and m.shape[-1] in (1, 3):
         m = m[..., 0]
@@ -34,33 +39,42 @@ def _mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return m > 0 if m.dtype != bool else m
 
 
-def _masked_psnr(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> float:
+def _masked_psnr(a: np.ndarray, b: np.ndarray, m, inside: bool = True) -> float:
+    """Frame-mean PSNR over the pixels inside (or outside) the region, frame by frame."""
     vals = []
     for t in range(a.shape[0]):
-        if not m[t].any():
+        r = m[t] if inside else ~np.asarray(m[t])
+        if not r.any():
             continue
-        e = a[t][m[t]].astype(np.float64) - b[t][m[t]].astype(np.float64)
+        e = a[t][r].astype(np.float64) - b[t][r].astype(np.float64)
         mse = float(np.mean(e * e))
         vals.append(PSNR_CAP_DB if mse == 0 else min(10 * np.log10(255.0 ** 2 / mse), PSNR_CAP_DB))
     return float(np.mean(vals)) if vals else float("nan")
 
 
-def lpips_map(ref: np.ndarray, dist: np.ndarray, *, net: str = "lpips-alex", device: str = "cpu",
-              batch_size: int = 8) -> np.ndarray:
-    """LPIPS spatial distance maps: ``[T, H, W, 3]`` uint8 pair → ``[T, H, W]`` float32."""
+def lpips_map_chunks(ref: np.ndarray, dist: np.ndarray, *, net: str = "lpips-alex", device: str = "cpu",
+                     batch_size: int = 8):
+    """LPIPS spatial distance maps, a batch at a time: yields ``(first frame, [n, H, W] float32)``."""
     import torch
 
-    from tokcom.metrics.perceptual import _to_tensor, get_net
+    from tokcom.metrics.perceptual import _to_tensor, frames_per_batch, get_net
 
     a, b = check_pair(ref, dist)
     model = get_net(net, device)
     dev = next(model.parameters()).device
-    out = []
+    bs = frames_per_batch(net, a.shape[1] * a.shape[2], batch_size)
     with torch.inference_mode():
-        for i in range(0, a.shape[0], batch_size):
-            x, y = _to_tensor(a[i:i + batch_size], dev, -1), _to_tensor(b[i:i + batch_size], dev, -1)
-            out.append(model.forward_map(x, y)[:, 0].float().cpu().numpy())
-    return np.concatenate(out)
+        for i in range(0, a.shape[0], bs):
+            x, y = _to_tensor(a[i:i + bs], dev, -1), _to_tensor(b[i:i + bs], dev, -1)
+            yield i, model.forward_map(x, y)[:, 0].float().cpu().numpy()
+
+
+def lpips_map(ref: np.ndarray, dist: np.ndarray, *, net: str = "lpips-alex", device: str = "cpu",
+              batch_size: int = 8) -> np.ndarray:
+    """LPIPS spatial distance maps: ``[T, H, W, 3]`` uint8 pair → ``[T, H, W]`` float32 (for pictures; the
+    ROI metrics use :func:`lpips_map_chunks` and never hold all the maps)."""
+    return np.concatenate([d for _, d in lpips_map_chunks(ref, dist, net=net, device=device,
+                                                           batch_size=batch_size)])
 
 
 def roi_metrics(ref, dist, mask, *, device: str = "cpu", lpips: bool = True
@@ -79,7 +93,7 @@ def roi_metrics(ref, dist, mask, *, device: str = "cpu", lpips: bool = True
     """
     a, b = check_pair(ref, dist)
     m = _mask(mask, a.shape)
-    values = {"psnr_roi_in": _masked_psnr(a, b, m), "psnr_roi_out": _masked_psnr(a, b, ~m)}
+    values = {"psnr_roi_in": _masked_psnr(a, b, m), "psnr_roi_out": _masked_psnr(a, b, m, inside=False)}
     unavailable: dict[str, str] = {}
     if lpips:
         from tokcom.metrics.perceptual import weights_unavailable
@@ -87,10 +101,16 @@ def roi_metrics(ref, dist, mask, *, device: str = "cpu", lpips: bool = True
         why = weights_unavailable("lpips-alex")
         if why is None:
             try:
-                d = lpips_map(a, b, device=device)
-                for key, region in (("lpips_alex_roi_in", m), ("lpips_alex_roi_out", ~m)):
-                    per = [float(d[t][region[t]].mean()) for t in range(len(d)) if region[t].any()]
-                    values[key] = float(np.mean(per)) if per else float("nan")
+                per: dict[str, list[float]] = {"lpips_alex_roi_in": [], "lpips_alex_roi_out": []}
+                for i, d in lpips_map_chunks(a, b, device=device):  # [n, H, W] maps, a batch at a time
+                    for k in range(d.shape[0]):
+                        t = i + k
+                        inside = np.asarray(m[t])
+                        for key, region in (("lpips_alex_roi_in", inside), ("lpips_alex_roi_out", ~inside)):
+                            if region.any():
+                                per[key].append(float(d[k][region].mean()))
+                for key, vals in per.items():
+                    values[key] = float(np.mean(vals)) if vals else float("nan")
             except TokcomError as e:
                 why = str(e)
         if why is not None:

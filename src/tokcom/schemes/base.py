@@ -8,6 +8,8 @@ the transmitter except what the reception carries (and the out-of-band ``StreamI
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,6 +29,9 @@ class Scheme(ABC):
 
     name: ClassVar[str]
     Config: ClassVar[type]
+    example_options: ClassVar[Mapping[str, Any]] = {}
+    """Options that let the scheme run on any clip without user input (the registry-driven smoke test uses
+    them; e.g. TokenCom needs an intent). Empty when the defaults suffice."""
 
     def __init__(self, config: Any = None, *, device: str = "cpu", **options: Any) -> None:
         if config is None:
@@ -47,6 +52,35 @@ class Scheme(ABC):
     def describe(self) -> dict[str, Any]:
         """Every parameter that shaped the scheme (goes into ``result.json`` ``config.scheme``)."""
         return config_dict(self.config)
+
+    def weights(self) -> dict[str, str]:
+        """``{weight file name: sha256}`` of every weight file this configuration uses, known before a run
+        (:mod:`tokcom.provenance`); ``"absent"`` for one that is not there. Default: none."""
+        return {}
+
+    # -- reporting hooks: a scheme describes its own records (the report never guesses from dict shapes) --
+    @classmethod
+    def summary(cls, record: Mapping[str, Any]) -> str:
+        """A short description of a stored record's transmission choices (e.g. its MCS), for tables."""
+        return "–"
+
+    @classmethod
+    def curve_label(cls, record: Mapping[str, Any]) -> str:
+        """The name of a record's curve in plots and tables (the scheme, plus what sets its variant apart)."""
+        return str(record.get("scheme", cls.name))
+
+    @classmethod
+    def describe_record(cls, record: Mapping[str, Any]) -> str:
+        """One sentence on how a stored record's scheme was configured (for the report's "what ran")."""
+        cfg = dict(record.get("config", {}).get("scheme", {}))
+        cfg.pop("name", None)
+        return ", ".join(f"{k} {v}" for k, v in sorted(cfg.items()) if v is not None)
+
+    @classmethod
+    def report_sections(cls, records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
+        """HTML sections this scheme adds to a sweep report (its own tables and figures) from its records;
+        files it writes go under ``out_dir``. Default: none."""
+        return ""
 
 
 def build_scheme(name: str, options: dict[str, Any] | None = None, *, device: str = "cpu") -> Scheme:

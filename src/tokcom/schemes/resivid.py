@@ -26,20 +26,24 @@ option, the report fields and the choices where the paper leaves room.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tokcom.coding.topk import CRC_BITS, TopKFormat, apply_update, pack_frame, parse_frame, plan_k
 from tokcom.errors import InputError
+from tokcom.link import accounting
+from tokcom.plotting import line_plot
 from tokcom.registry import SCHEMES
+from tokcom.reporting import Report
 from tokcom.schemes.base import Scheme
-from tokcom.types import Decoded, LinkState, Mcs, Packet, Reception, Transmission, Video
+from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
 
 INTERPOLATORS = ("auto", "rife", "flow", "blend")
+BATCH_PIXELS = 256 * 256  # ``batch_frames`` is per this many pixels a frame (activations scale with pixels)
 DEFAULT_BLER_TARGET = 0.002  # §IV-A-c, 001_c16fa1dac0c35e06.txt
 STREAM = "key"
 
@@ -60,7 +64,8 @@ class ResiVidConfig:
         crc_bits: frame CRC: 16 (CRC-16/CCITT), 32 (CRC-32) or 0 (none: zero-flag padding of short bodies).
         mcs_table: 38.214 Table 5.1.3.1-x the per-frame MCS is chosen from (1, 2 or 3).
         mcs_set: a named MCS set instead of the table (``resivid-table1`` = the paper's Table I rows).
-        batch_frames: frames per tokenizer/decoder batch (memory bound, not a rate parameter).
+        batch_frames: frames per tokenizer/decoder batch at 256² (memory bound, not a rate parameter); larger
+            frames get proportionally fewer (:data:`BATCH_PIXELS`), at least one.
     """
 
     tokenizer: str = "tokcom-resitok"
@@ -109,6 +114,86 @@ class ResiVidConfig:
                              f"(needs ≥ {spec.bits_per_token})")
 
 
+# --------------------------------------------------------------------------------------------- reports
+@dataclass(frozen=True)
+class FramePlan(Report):
+    """The transmitter's plan for one frame (non-key frames carry only ``frame``, ``key``, ``gop``)."""
+
+    frame: int
+    key: bool
+    gop: int
+    mcs_index: int | None = None
+    channel_uses_budget: int | None = None
+    budget_bits_eq9: int | None = None
+    budget_bits: int | None = None
+    k: int | None = None
+    changed: int | None = None
+    bits: int | None = None
+    channel_uses: int | None = None
+    predicted_bler: float | None = None
+    mask_ones: int | None = None
+    changed_vs_prev_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class ResiVidEncodeReport(Report):
+    stride: int
+    gop: int
+    tokenizer: str
+    L: int
+    value_bits: int
+    k_field_bits: int
+    crc_bits: int
+    bler_target: float
+    gop_level_k: bool
+    gop_k: dict[str, int] | None
+    key_frames: int
+    key_frames_sent: int
+    starved: bool
+    starved_reason: str | None
+    mcs_candidates: str
+    mcs_indices: tuple[int, ...]
+    mcs: Mcs | None
+    mcs_feasible: bool
+    channel_use_budget: int | None
+    channel_uses_planned: int
+    source_bits: int
+    frames: tuple[FramePlan, ...]
+    paper: str = "001_c16fa1dac0c35e06.txt"
+
+
+@dataclass(frozen=True)
+class KeyFrameRx(Report):
+    """What the receiver made of one key frame's PDU (``status``: ok, lost, crc_failed, truncated, …)."""
+
+    frame: int
+    status: str
+    k: int | None = None
+    changed: int | None = None
+    bits: int | None = None
+    missing: int | None = None
+    usable: bool | None = None
+
+
+@dataclass(frozen=True)
+class ResiVidDecodeReport(Report):
+    """The receiver's view. ``frame_decoded`` is Resi-VidTok's own notion (a key frame whose running state
+    holds received data; a non-key frame whose anchors are such) — ``result.json`` ``frames_decoded`` follows
+    tokcom's one rule instead (the key frame's own PDU, or both anchors' PDUs, arrived intact)."""
+
+    interpolator: str | None
+    interpolator_fallback_reason: str | None
+    interpolator_errors: int
+    key_frames_received: int
+    key_frames_lost: int
+    key_frames_crc_failed: int
+    key_frames_malformed: int
+    key_frames_decoded: int
+    pdus_misaligned: bool
+    received: tuple[KeyFrameRx, ...]
+    frame_decoded: tuple[bool, ...]
+
+
 # --------------------------------------------------------------------------------------------- helpers
 def key_frames(num_frames: int, stride: int, gop: int) -> list[tuple[int, int]]:
     """Key frames as ``(frame index, GOP index)``, in time order (§II, §III-B, 0-based).
@@ -130,53 +215,8 @@ def split_budget(channel_uses: int, num_keys: int) -> list[int]:
     return [base + (j < rem) for j in range(num_keys)]
 
 
-@lru_cache(maxsize=8192)
-def exact_budget_bits(channel_uses: int, num_bits_per_symbol: int, coderate: float, overhead: float,
-                      cap: int | None = None) -> tuple[int, int]:
-    """``(B_eq9, B_exact)`` for ``channel_uses`` = k_t at MCS (Qm, R) over a link with a PHY.
-
-    B_eq9 = ⌊ρ_oh·R·k_t·Qm⌋ — eq. (9), 001_c16fa1dac0c35e06.txt (ρ_oh = the link's overhead factor).
-    B_exact = the largest payload whose PDU occupies at most k_t channel uses as the link counts them:
-    ⌈(G/Qm)/ρ_oh⌉ with the TB mapping of :func:`tokcom.link.phy.tb_layout` (TB CRC, valid TB sizes, LDPC
-    rounding), found by binary search on ``[0, min(B_eq9, cap)]``; 0 when not even the smallest TB fits.
-    ``cap`` (the largest frame a scheme can send) bounds the search: a frame cannot use more bits.
-    A payload size the TB mapping cannot place counts as not fitting.
-    """
-    from tokcom.link.accounting import deliverable_bits, pdu_channel_uses
-    from tokcom.link.phy import MAX_TB_BITS
-
-    mcs = Mcs(int(num_bits_per_symbol), float(coderate))
-    eq9 = deliverable_bits(int(channel_uses), mcs, overhead)  # eq. (9)
-
-    def fits(b: int) -> bool:
-        try:
-            return pdu_channel_uses(b, mcs, overhead) <= channel_uses
-        except (RuntimeError, InputError):  # a size tb_layout cannot place: treat as too large
-            return False
-
-    hi = min(eq9, MAX_TB_BITS, cap if cap is not None else MAX_TB_BITS)
-    if hi <= 0 or not fits(0):
-        return eq9, 0
-    lo = 0  # invariant: fits(lo)
-    if fits(hi):
-        return eq9, hi
-    while hi - lo > 1:  # invariant: not fits(hi)
-        mid = (lo + hi) // 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid
-    return eq9, lo
-
-
-def _erasure_budget_bits(channel_uses: int, bits_per_channel_use: float) -> tuple[int, int]:
-    """No PHY (erasure link): eq. (9) with ρ·log2 M replaced by the link's bits per channel use, and the
-    exact count ⌈B / bits_per_channel_use⌉ ≤ k_t the erasure link charges."""
-    eq9 = math.floor(channel_uses * bits_per_channel_use + 1e-9)
-    b = eq9
-    while b > 0 and math.ceil(b / bits_per_channel_use) > channel_uses:
-        b -= 1
-    return eq9, b
+# eq. (9) with the exact TB count: one home, tokcom.link.accounting (kept here under the name tests and users know)
+exact_budget_bits = accounting.payload_bits_within
 
 
 # --------------------------------------------------------------------------------------------- scheme
@@ -192,7 +232,6 @@ class ResiVidScheme(Scheme):
         super().__init__(config, device=device, **options)
         self._tok = None
         self._interp: tuple[Any, str, str | None] | None = None
-        self._plans: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
 
     # -- shared -------------------------------------------------------------------------------------------
     def tokenizer(self):
@@ -229,6 +268,10 @@ class ResiVidScheme(Scheme):
             self._interp = (f, str(f.name), reason)
         return self._interp
 
+    def _batch(self, frame_pixels: int) -> int:
+        """Frames per tokenizer/decoder pass: ``batch_frames`` at 256², fewer for larger frames."""
+        return max(1, min(self.config.batch_frames, self.config.batch_frames * BATCH_PIXELS // max(1, frame_pixels)))
+
     # -- transmitter --------------------------------------------------------------------------------------
     def _tokenize(self, frames: np.ndarray) -> np.ndarray:
         """``[n, H, W, 3]`` uint8 key frames → ``[n, L]`` int64 tokens z_t (eq. 5), in batches."""
@@ -238,7 +281,7 @@ class ResiVidScheme(Scheme):
 
         tok = self.tokenizer()
         out = []
-        bs = self.config.batch_frames
+        bs = self._batch(frames.shape[1] * frames.shape[2])
         with torch.no_grad():
             for i in range(0, frames.shape[0], bs):
                 x = to_tensor(frames[i: i + bs], device=self.device)  # (1, 3, n, H, W) in [-1, 1]
@@ -257,7 +300,7 @@ class ResiVidScheme(Scheme):
         if state.predict_bler is None:  # no PHY (erasure link): bits per channel use, no MCS
             if channel_uses is None or state.bits_per_channel_use is None:
                 return {"mcs": None, "feasible": None, "eq9": None, "bits": None}
-            eq9, b = _erasure_budget_bits(channel_uses, state.bits_per_channel_use)
+            eq9, b = accounting.erasure_payload_bits_within(channel_uses, state.bits_per_channel_use)
             return {"mcs": None, "feasible": None, "eq9": eq9, "bits": min(b, full_bits)}
         from tokcom.link.adaptation import select_mcs
 
@@ -313,8 +356,6 @@ class ResiVidScheme(Scheme):
         return out
 
     def encode(self, video: Video, state: LinkState, rng: np.random.Generator) -> Transmission:
-        from tokcom.link.accounting import pdu_channel_uses
-
         c = self.config
         info = video.info
         tok = self.tokenizer()
@@ -353,74 +394,64 @@ class ResiVidScheme(Scheme):
                 for j, p in zip(idx, chain):
                     plans[j] = p
 
-        packets = []
-        frames_report: list[dict[str, Any]] = []
+        packets: list[Packet] = []
+        frames_report: list[FramePlan] = []
         key_of = {f: j for j, (f, _) in enumerate(keys)}
         uses_total = 0
         for t in range(info.num_frames):
             j = key_of.get(t)
             if j is None:
-                frames_report.append({"frame": t, "key": False, "gop": t // c.gop, "mcs_index": None,
-                                      "budget_bits": None, "k": None, "changed": None, "bits": None,
-                                      "crc_ok": None})
+                frames_report.append(FramePlan(frame=t, key=False, gop=t // c.gop))
                 continue
             k, m = plans[j]
             mcs = per[j]["mcs"]
-            entry: dict[str, Any] = {
-                "frame": t, "key": True, "gop": keys[j][1], "mcs_index": mcs.index if mcs is not None else None,
-                "channel_uses_budget": k_t[j], "budget_bits_eq9": per[j]["eq9"], "budget_bits": budgets[j],
-                "k": None, "changed": None, "bits": None, "channel_uses": None, "predicted_bler": None,
-                "crc_ok": None,
-            }
+            entry: dict[str, Any] = {"frame": t, "key": True, "gop": keys[j][1],
+                                     "mcs_index": mcs.index if mcs is not None else None,
+                                     "channel_uses_budget": k_t[j], "budget_bits_eq9": per[j]["eq9"],
+                                     "budget_bits": budgets[j]}
             if not starved:
                 payload, nbits = pack_frame(z[j], m, k, fmt)  # eqs. (10)–(12) + K-field + CRC
                 packets.append(Packet(payload, stream=STREAM, seq=j, num_bits=nbits, mcs=mcs))
-                if mcs is not None:
-                    uses = pdu_channel_uses(nbits, mcs, state.overhead)
-                    entry["predicted_bler"] = state.predict_bler(mcs, max(nbits, 1)) if state.predict_bler else None
-                elif state.bits_per_channel_use:
-                    uses = math.ceil(nbits / state.bits_per_channel_use)
-                else:
-                    uses = None
+                uses = state.pdu_channel_uses(nbits, mcs) if state.pdu_channel_uses is not None else None
                 uses_total += uses or 0
-                entry.update({"k": k, "changed": int(m[:k].sum()), "bits": nbits, "channel_uses": uses,
-                              "mask_ones": int(m.sum())})
+                entry.update(k=k, changed=int(m[:k].sum()), bits=nbits, channel_uses=uses, mask_ones=int(m.sum()),
+                             predicted_bler=(state.predict_bler(mcs, max(nbits, 1))
+                                             if mcs is not None and state.predict_bler else None))
                 if j > 0 and keys[j - 1][1] == keys[j][1]:
                     entry["changed_vs_prev_tokens"] = int((z[j] != z[j - 1]).sum())  # eq. (7) taken literally
-            frames_report.append(entry)
+            frames_report.append(FramePlan(**entry))
 
         mcs_used = sorted({p["mcs"].index for p in per if p["mcs"] is not None and p["mcs"].index is not None})
-        report: dict[str, Any] = {
-            "paper": "001_c16fa1dac0c35e06.txt",
-            "stride": c.stride,
-            "gop": c.gop,
-            "tokenizer": c.tokenizer,
-            "L": L,
-            "value_bits": fmt.value_bits,
-            "k_field_bits": fmt.k_bits,
-            "crc_bits": fmt.crc_bits,
-            "bler_target": eps,
-            "gop_level_k": c.gop_level_k,
-            "gop_k": {str(g): k for g, k in gop_k.items()} if c.gop_level_k else None,
-            "key_frames": n,
-            "key_frames_sent": len(packets),
-            "starved": starved,
-            "mcs_candidates": c.mcs_set or f"38.214 table {c.mcs_table}",
-            "mcs_indices": mcs_used,
-            "mcs": [p["mcs"].to_dict() for p in per[:1] if p["mcs"] is not None] or None,
-            "mcs_feasible": all(p["feasible"] is not False for p in per),
-            "channel_use_budget": budget,
-            "channel_uses_planned": uses_total,
-            "source_bits": int(sum(p.num_bits for p in packets)),
-            "frames": frames_report,
-        }
-        if starved:
-            report["starved_reason"] = (f"budget of {min(b for b in budgets if b is not None)} bits per key frame "
-                                        f"cannot carry an empty frame ({fmt.overhead_bits} bits): nothing sent")
-        self._plans[id(info)] = (info, frames_report)
-        while len(self._plans) > 8:
-            self._plans.pop(next(iter(self._plans)))
-        return Transmission(info=info, packets=tuple(packets), report=report)
+        report = ResiVidEncodeReport(
+            stride=c.stride, gop=c.gop, tokenizer=c.tokenizer, L=L, value_bits=fmt.value_bits,
+            k_field_bits=fmt.k_bits, crc_bits=fmt.crc_bits, bler_target=eps, gop_level_k=c.gop_level_k,
+            gop_k={str(g): k for g, k in gop_k.items()} if c.gop_level_k else None, key_frames=n,
+            key_frames_sent=len(packets), starved=starved,
+            starved_reason=(f"budget of {min(b for b in budgets if b is not None)} bits per key frame cannot "
+                            f"carry an empty frame ({fmt.overhead_bits} bits): nothing sent") if starved else None,
+            mcs_candidates=c.mcs_set or f"38.214 table {c.mcs_table}", mcs_indices=tuple(mcs_used),
+            mcs=per[0]["mcs"] if per and per[0]["mcs"] is not None else None,
+            mcs_feasible=all(p["feasible"] is not False for p in per), channel_use_budget=budget,
+            channel_uses_planned=uses_total, source_bits=int(sum(p.num_bits for p in packets)),
+            frames=tuple(frames_report))
+        return Transmission(info=info, packets=tuple(packets), report=report,
+                            frame_map=self.frame_map(info.num_frames, keys, packets))
+
+    @staticmethod
+    def frame_map(num_frames: int, keys: Sequence[tuple[int, int]], packets: Sequence[Packet]):
+        """The data each frame is built from: a key frame its PDU; a frame between two key frames both
+        anchors' PDUs (eq. 21); a frame after the last key frame that key frame's PDU (it is held)."""
+        fm = FrameMapBuilder()
+        if len(packets) != len(keys):  # starved: nothing sent
+            return fm.build()
+        for j, (f, _) in enumerate(keys):
+            fm.add(f, packets[j].num_bits, [j])
+            end = keys[j + 1][0] if j + 1 < len(keys) else num_frames
+            for t in range(f + 1, end):
+                fm.add(t, packets[j].num_bits, [j])
+                if j + 1 < len(keys):
+                    fm.add(t, packets[j + 1].num_bits, [j + 1])
+        return fm.build()
 
     # -- receiver -----------------------------------------------------------------------------------------
     def _decode_states(self, states: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -431,7 +462,7 @@ class ResiVidScheme(Scheme):
 
         tok = self.tokenizer()
         out = []
-        bs = self.config.batch_frames
+        bs = self._batch(size[0] * size[1])
         with torch.no_grad():
             for i in range(0, states.shape[0], bs):
                 zt = torch.from_numpy(np.ascontiguousarray(states[i: i + bs]))[None].to(self.device)
@@ -468,8 +499,7 @@ class ResiVidScheme(Scheme):
                 status.append(fr.status)
                 state = apply_update(state, fr, zero)  # eq. (19); unusable frame → no update
                 parsed_info.append({"k": fr.k, "changed": fr.changed, "bits": int(p.num_bits or 0),
-                                    "missing": fr.missing, "usable": fr.usable,
-                                    "mcs_index": p.mcs.index if p.mcs is not None else None})
+                                    "missing": fr.missing, "usable": fr.usable})
             states[j] = state
         key_decoded = (states != zero).any(axis=1)  # a state never updated in its GOP is not decoded
 
@@ -524,25 +554,18 @@ class ResiVidScheme(Scheme):
             except Exception as e:  # noqa: BLE001 - report only: no gap needed interpolation
                 interp_name, interp_reason = None, f"{type(e).__name__}: {e}"
 
-        frames = self._merge_report(info, keys, status, parsed_info, key_decoded, decoded)
-        received = sum(s != "lost" for s in status)
-        report = {
-            "interpolator": interp_name,
-            "interpolator_fallback_reason": interp_reason,
-            "interpolator_errors": interp_errors,
-            "key_frames_received": received,
-            "key_frames_lost": sum(s == "lost" for s in status) if not misaligned else n,
-            "key_frames_crc_failed": sum(s == "crc_failed" for s in status),
-            "key_frames_malformed": sum(s in ("truncated", "malformed") for s in status),
-            "key_frames_decoded": int(key_decoded.sum()),
-            "pdus_misaligned": misaligned and len(rx.packets) > 0,
-            "frames_decoded_rule": "key frame: its running token state holds received data (not all zero-flags);"
-                                   " non-key frame: both interpolation anchors (the held key frame after the"
-                                   " last one) decoded",
-            "frames": frames,
-        }
+        received = sum(st != "lost" for st in status)
+        report = ResiVidDecodeReport(
+            interpolator=interp_name, interpolator_fallback_reason=interp_reason,
+            interpolator_errors=interp_errors, key_frames_received=received,
+            key_frames_lost=sum(st == "lost" for st in status) if not misaligned else n,
+            key_frames_crc_failed=sum(st == "crc_failed" for st in status),
+            key_frames_malformed=sum(st in ("truncated", "malformed") for st in status),
+            key_frames_decoded=int(key_decoded.sum()), pdus_misaligned=misaligned and len(rx.packets) > 0,
+            received=tuple(KeyFrameRx(frame=f, status=status[j], **parsed_info[j]) for j, (f, _) in enumerate(keys)),
+            frame_decoded=tuple(bool(v) for v in decoded))
         video = Video(out, info.fps, source="reconstruction")
-        return Decoded(video=video, frames_decoded=int(decoded.sum()), report=report)
+        return Decoded(video=video, report=report, frames_decoded=int(decoded.sum()))
 
     def _interpolate(self, a: np.ndarray, b: np.ndarray, alphas: list[float]
                      ) -> tuple[list[np.ndarray], str, str | None, int]:
@@ -561,31 +584,54 @@ class ResiVidScheme(Scheme):
         mids = BlendInterpolator().interpolate(a, b, alphas)
         return mids, name, f"{reason or ''} {name} failed ({err}); blended".strip(), 1
 
-    def _merge_report(self, info: Any, keys: list[tuple[int, int]], status: list[str],
-                      parsed_info: list[dict[str, Any]], key_decoded: np.ndarray, decoded: np.ndarray
-                      ) -> list[dict[str, Any]]:
-        """Per-frame report: the transmitter's plan (report only, when this instance encoded ``info``) with
-        what the receiver saw; never used for reconstruction."""
-        plan = self._plans.get(id(info))
-        base = [dict(e) for e in plan[1]] if plan is not None and plan[0] is info else None
-        key_of = {f: j for j, (f, _) in enumerate(keys)}
-        frames = []
-        for t in range(info.num_frames):
-            j = key_of.get(t)
-            if base is not None and t < len(base):
-                e = base[t]
-            else:
-                e = {"frame": t, "key": j is not None, "mcs_index": None, "budget_bits": None, "k": None,
-                     "changed": None, "bits": None}
-            if j is not None:
-                pi = parsed_info[j]
-                if base is None and pi:
-                    e.update({k: pi[k] for k in ("k", "changed", "bits", "mcs_index")})
-                e["status"] = status[j]
-                e["lost"] = status[j] == "lost"
-                e["crc_ok"] = status[j] == "ok"
-            else:
-                e["crc_ok"] = None
-            e["decoded"] = bool(decoded[t])
-            frames.append(e)
-        return frames
+    def weights(self) -> dict[str, str]:
+        """The tokenizer, and RIFE when eq. (21) would use it (``auto`` with cached weights, or ``rife``)."""
+        from tokcom.interp import RIFE_WEIGHTS
+        from tokcom.provenance import tokenizer_digest, weight_set_digest
+
+        out = {self.config.tokenizer: tokenizer_digest(self.config.tokenizer)}
+        if self.config.stride > 1 and self.config.interpolator in ("auto", "rife"):
+            out[RIFE_WEIGHTS] = weight_set_digest(RIFE_WEIGHTS)
+        return out
+
+    # -- reporting hooks --------------------------------------------------------------------------------
+    @classmethod
+    def summary(cls, record: Mapping[str, Any]) -> str:
+        idx = record.get("scheme_report", {}).get("mcs_indices") or []
+        return "key frames: MCS " + ",".join(map(str, idx)) if idx else "–"
+
+    @classmethod
+    def describe_record(cls, record: Mapping[str, Any]) -> str:
+        c = record.get("config", {}).get("scheme", {})
+        sr = record.get("scheme_report", {})
+        interp = sr.get("interpolator") or c.get("interpolator")
+        why = sr.get("interpolator_fallback_reason")
+        return (f"{c.get('tokenizer')} key frames every {c.get('stride')} frames in GOPs of {c.get('gop')}, "
+                f"top-K differential packing with CRC-{c.get('crc_bits')}, MCS per key frame from "
+                f"{c.get('mcs_set') or 'table ' + str(c.get('mcs_table', 1))} at BLER ≤ {sr.get('bler_target')}, "
+                f"interpolation: {interp}" + (f" ({why})" if why else ""))
+
+    @classmethod
+    def report_sections(cls, records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
+        """The prefix depth K* of every key frame, one line per condition (hollow: lost / CRC failed)."""
+        series: dict[str, list[tuple[float, float, bool]]] = {}
+        for r in records:
+            sr = r.get("scheme_report", {})
+            rx = {e["frame"]: e.get("status") for e in sr.get("received", [])}
+            cfg = r.get("config", {})
+            cond = ", ".join(f"{k} {cfg[k]:g}" for k in ("snr_db", "cbr") if cfg.get(k) is not None)
+            label = f"{Path(str(r.get('input', ''))).name} {cond}"
+            pts = [(float(f["frame"]), float(f["k"]), rx.get(f["frame"], "ok") == "ok")
+                   for f in sr.get("frames", []) if f.get("key") and f.get("k") is not None]
+            if pts:
+                series[label] = pts
+        if not series:
+            return ""
+        if len(series) > 8:  # keep the figure readable: the first 8 conditions
+            series = dict(sorted(series.items())[:8])
+        plots = out_dir / "plots"
+        plots.mkdir(parents=True, exist_ok=True)
+        names = line_plot(plots / "resivid_k_per_frame", series, "frame", "K* (tokens in the prefix)",
+                          "Resi-VidTok prefix depth per key frame (hollow: lost / CRC failed)")
+        return ("<h2>Resi-VidTok prefix depth per frame</h2>"
+                f'<figure><img src="plots/{names[0]}" alt="K per frame" width="620"></figure>')

@@ -20,6 +20,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -159,6 +161,81 @@ class DiscreteVideoTokenizer(_VideoBase):
         _, _, t, h, w = x.shape
         idx, _ = self.encode(x)
         return self.decode(idx)[:, :, :t, :h, :w]
+
+    # -- whole clips in bounded memory ------------------------------------------------------------------
+    temporal_context: int | None = None
+    """Latent frames of past context each latent frame depends on, when that is bounded (tokcom's causal DV
+    tokenizers: 2); None: unknown, so clips are encoded and decoded whole."""
+
+    CHUNK_PIXELS = 1 << 22
+    """Input pixels (frames × H × W) per forward pass of :meth:`encode_frames` / :meth:`decode_frames`."""
+
+    def _chunk_latents(self, height: int, width: int) -> int:
+        return max(1, self.CHUNK_PIXELS // max(1, self.temporal_factor * height * width))
+
+    def encode_frames(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 ``[T, H, W, 3]`` → token indices ``[t, h, w]`` int64, a chunk of latent frames at a time.
+
+        Each chunk re-encodes the :attr:`temporal_context` latent frames before it (then drops them), so the
+        result is the whole-clip encoding while the float copies and activations cover one chunk only.
+        Chunk sizes depend on the frame size alone, so results do not depend on the machine.
+        """
+        import torch
+
+        from tokcom.video.transform import to_tensor
+
+        frames = np.asarray(frames)
+        T, H, W = frames.shape[:3]
+        tf = self.temporal_factor
+        t = causal_latent_frames(T, tf)
+        src = np.minimum(np.arange(padded_frames(T, tf)), T - 1)  # frame index of each padded frame
+        step, ctx = self._chunk_latents(H, W), self.temporal_context
+        if ctx is None or t <= step:
+            with torch.inference_mode():
+                return self.encode(to_tensor(frames[src], device=self.device))[0][0].cpu().numpy().astype(np.int64)
+        out = []
+        with torch.inference_mode():
+            for a in range(0, t, step):
+                b = min(t, a + step)
+                c0 = a - ctx  # first context latent
+                if c0 <= 0:  # the chunk can start at the clip's start (latent 0 is frame 0 alone)
+                    sel = src[: 1 + (b - 1) * tf]
+                else:  # a dummy first frame stands for latent 0; latents c0 … b−1 follow
+                    body = src[1 + (c0 - 1) * tf: 1 + (b - 1) * tf]
+                    sel = np.concatenate([body[:1], body])
+                keep = b - a
+                idx = self.encode(to_tensor(frames[sel], device=self.device))[0][0]
+                out.append(idx[-keep:].cpu().numpy().astype(np.int64))
+        return np.concatenate(out)
+
+    def decode_frames(self, indices: np.ndarray, num_frames: int, height: int, width: int) -> np.ndarray:
+        """Token indices ``[t, h, w]`` → uint8 ``[num_frames, height, width, 3]``, a chunk at a time (each
+        chunk decodes its :attr:`temporal_context` latent frames of context first), written into one array."""
+        import torch
+
+        from tokcom.video.transform import from_tensor
+
+        z = torch.from_numpy(np.ascontiguousarray(indices, dtype=np.int64))
+        t = z.shape[0]
+        tf = self.temporal_factor
+        step, ctx = self._chunk_latents(height, width), self.temporal_context
+        out = np.empty((num_frames, height, width, 3), np.uint8)
+        if ctx is None or t <= step:
+            with torch.inference_mode():
+                x = self.decode(z[None].to(self.device))
+            out[:] = from_tensor(x[:, :, :num_frames, :height, :width].float().cpu())[0]
+            return out
+        with torch.inference_mode():
+            for a in range(0, t, step):
+                b = min(t, a + step)
+                c0 = max(0, a - ctx)  # context latents c0 … a−1 are decoded, then dropped
+                x = self.decode(z[None, c0:b].to(self.device))
+                n_keep = (1 + (b - 1) * tf) if a == 0 else (b - a) * tf
+                f0 = 0 if a == 0 else 1 + (a - 1) * tf  # first output frame of latent a
+                f1 = min(num_frames, f0 + n_keep)
+                if f1 > f0:
+                    out[f0:f1] = from_tensor(x[:, :, -n_keep:][:, :, : f1 - f0, :height, :width].float().cpu())[0]
+        return out
 
 
 class ContinuousVideoTokenizer(_VideoBase):

@@ -45,6 +45,8 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 class BuiltinDV(DiscreteVideoTokenizer):
     """tokcom's own causal DV tokenizer (FSQ 64000 tokens, 16 bits per token)."""
 
+    temporal_context = 2  # DVNet's one causal Res3d (temporal kernel 3) on each side of the bottleneck
+
     def __init__(self, spec: VideoTokenizerSpec, net: DVNet, device: str | torch.device = "cpu",
                  dtype: str | torch.dtype = "fp32", record: dict | None = None) -> None:
         self.spec = spec

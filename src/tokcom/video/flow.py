@@ -27,6 +27,9 @@ def _grey(frame: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(f, dtype=np.uint8)
 
 
+DIS_MIN_SIDE = 16  # OpenCV's DIS fails on frames smaller than about 12 px a side
+
+
 def dense_flow(a: np.ndarray, b: np.ndarray, method: str = "dis", preset: str = "medium") -> np.ndarray:
     """Dense flow from frame ``a`` to frame ``b``: ``[H, W, 2]`` float32 ``(dx, dy)`` in pixels.
 
@@ -42,8 +45,13 @@ def dense_flow(a: np.ndarray, b: np.ndarray, method: str = "dis", preset: str = 
     ga, gb = _grey(a), _grey(b)
     if ga.shape != gb.shape:
         raise InputError(f"flow frames differ in size: {ga.shape} vs {gb.shape}")
+    h, w = ga.shape
+    if h < DIS_MIN_SIDE or w < DIS_MIN_SIDE:  # DIS needs a few patches: edge-pad tiny frames, crop the flow
+        ph, pw = max(0, DIS_MIN_SIDE - h), max(0, DIS_MIN_SIDE - w)
+        ga = cv2.copyMakeBorder(ga, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
+        gb = cv2.copyMakeBorder(gb, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
     dis = cv2.DISOpticalFlow_create(_PRESETS[preset])
-    return dis.calc(ga, gb, None).astype(np.float32)
+    return np.ascontiguousarray(dis.calc(ga, gb, None)[:h, :w]).astype(np.float32)
 
 
 def sample_bilinear(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:

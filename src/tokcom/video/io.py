@@ -21,6 +21,7 @@ from tokcom.types import Video
 from tokcom.video.transform import crop_resize
 
 RAW_SUFFIXES = (".yuv",)
+MAX_SIDE = 8192  # --size beyond 8K on a side is refused (a typo like 100000x100000 must not allocate)
 _COLORSPACES = {1: "ITU709", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M", 4: "FCC", 9: "BT2020", 10: "BT2020"}
 
 
@@ -120,16 +121,81 @@ def read_video(
     _check_file(p)
     _check_range(start, frames)
     target = parse_size(size)
+    if target is not None and (target[0] > MAX_SIDE or target[1] > MAX_SIDE):
+        raise InputError(f"--size {target[0]}x{target[1]} is larger than tokcom handles ({MAX_SIDE} px a side)")
     if p.suffix.lower() in RAW_SUFFIXES:
-        arr, fps = _read_raw(p, frames, start, raw_size, raw_fps)
+        arr, fps = _read_raw(p, frames, start, raw_size, raw_fps, target)
     else:
-        arr, fps = _read_av(p, frames, start)
-    if target is not None:
-        arr = crop_resize(arr, target)
+        arr, fps = _read_av(p, frames, start, target)
     return Video(arr, fps, source=str(p), start=start)
 
 
-def _read_raw(p: Path, frames, start, raw_size, raw_fps) -> tuple[np.ndarray, float]:
+class _FrameBuffer:
+    """Frames written one at a time into one ``[T, H, W, 3]`` uint8 array (resized on the way in), so that a
+    clip never exists twice in memory; grows geometrically when the frame count is not known up front."""
+
+    def __init__(self, capacity: int | None, target: tuple[int, int] | None) -> None:
+        self.capacity = capacity
+        self.target = target
+        self.arr: np.ndarray | None = None
+        self.n = 0
+
+    def add(self, rgb: np.ndarray) -> None:
+        if self.target is not None:
+            rgb = crop_resize(rgb[None], self.target)[0]
+        if self.arr is None:
+            cap = self.capacity if self.capacity is not None else 64
+            check_frame_budget(cap, *rgb.shape[:2])
+            self.arr = np.empty((cap, *rgb.shape), np.uint8)
+        elif rgb.shape != self.arr.shape[1:]:
+            raise ValueError(f"frame size changed mid-stream: {self.arr.shape[1:3]} → {rgb.shape[:2]}")
+        if self.n == self.arr.shape[0]:
+            grown = np.empty((max(2 * self.n, 1), *self.arr.shape[1:]), np.uint8)
+            check_frame_budget(grown.shape[0], *rgb.shape[:2])
+            grown[: self.n] = self.arr
+            self.arr = grown
+        self.arr[self.n] = rgb
+        self.n += 1
+
+    def result(self) -> np.ndarray:
+        if self.arr is None:
+            return np.zeros((0, 1, 1, 3), np.uint8)
+        return self.arr[: self.n] if self.n < self.arr.shape[0] else self.arr
+
+
+def check_frame_budget(num_frames: int, height: int, width: int) -> None:
+    """InputError when ``num_frames`` frames of ``height × width`` RGB would not fit in this machine's memory
+    (the clip is held in memory, and so is its reconstruction)."""
+    need = int(num_frames) * int(height) * int(width) * 3
+    avail = available_memory_bytes()
+    if avail is not None and 2 * need > avail:
+        raise InputError(f"{num_frames} frames of {width}x{height} need {need / 2**30:.1f} GiB each for the clip and "
+                         f"its reconstruction; {avail / 2**30:.1f} GiB are available (use --frames or --size)")
+
+
+def available_memory_bytes() -> int | None:
+    """Memory available to this process now (``MemAvailable`` of /proc/meminfo, capped by a cgroup limit),
+    or None where it cannot be read."""
+    avail = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        return None
+    for cg in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            raw = Path(cg).read_text().strip()
+        except OSError:
+            continue
+        if raw.isdigit() and int(raw) < (1 << 60):
+            avail = min(avail, int(raw)) if avail is not None else int(raw)
+    return avail
+
+
+def _read_raw(p: Path, frames, start, raw_size, raw_fps, target) -> tuple[np.ndarray, float]:
     import av
 
     wh = parse_size(raw_size)
@@ -152,14 +218,14 @@ def _read_raw(p: Path, frames, start, raw_size, raw_fps) -> tuple[np.ndarray, fl
         )
     total = total_bytes // fsize
     n = _frame_count(total, start, frames, p)
-    out = np.empty((n, h, w, 3), np.uint8)
+    out = _FrameBuffer(n, target)
     with open(p, "rb") as fh:
         fh.seek(start * fsize)
-        for i in range(n):
+        for _ in range(n):
             buf = np.frombuffer(fh.read(fsize), np.uint8).reshape(h * 3 // 2, w)
             vf = av.VideoFrame.from_ndarray(buf, format="yuv420p")
-            out[i] = yuv_frame_to_rgb(vf)
-    return out, float(raw_fps)
+            out.add(yuv_frame_to_rgb(vf))
+    return out.result(), float(raw_fps)
 
 
 def _frame_count(total: int, start: int, frames: int | None, p: Path) -> int:
@@ -172,7 +238,7 @@ def _frame_count(total: int, start: int, frames: int | None, p: Path) -> int:
     return frames
 
 
-def _read_av(p: Path, frames, start) -> tuple[np.ndarray, float]:
+def _read_av(p: Path, frames, start, target) -> tuple[np.ndarray, float]:
     import av
 
     try:
@@ -190,29 +256,34 @@ def _read_av(p: Path, frames, start) -> tuple[np.ndarray, float]:
         fps = float(rate) if rate else 25.0
         if not (fps > 0 and math.isfinite(fps)):
             fps = 25.0
-        out: list[np.ndarray] = []
+        declared = int(stream.frames or 0)
+        capacity = frames if frames is not None else (declared - start if declared > start else None)
+        out = _FrameBuffer(capacity, target)
         index = 0
         try:
             for frame in container.decode(stream):
                 if index >= start:
-                    out.append(yuv_frame_to_rgb(frame))
-                    if frames is not None and len(out) == frames:
+                    out.add(yuv_frame_to_rgb(frame))
+                    if frames is not None and out.n == frames:
                         break
                 index += 1
-        except (av.error.FFmpegError, OSError, ValueError) as e:
+        except ValueError as e:
+            if "mid-stream" in str(e):
+                raise InputError(f"{p.name} changes frame size mid-stream ({e}); not supported") from None
             raise InputError(
                 f"corrupt or truncated video {p.name}: decoding failed after {index} frames ({_av_reason(e)})"
             ) from None
-    if not out:
+        except (av.error.FFmpegError, OSError) as e:
+            raise InputError(
+                f"corrupt or truncated video {p.name}: decoding failed after {index} frames ({_av_reason(e)})"
+            ) from None
+    if out.n == 0:
         if index == 0:
             raise InputError(f"no decodable frames in {p.name} (corrupt or truncated file)")
         raise InputError(f"--start {start} is past the end of {p.name} ({index} frames)")
-    if frames is not None and len(out) < frames:
-        raise InputError(f"{p.name} has {len(out)} frames from --start {start}; asked for {frames}")
-    shapes = {a.shape for a in out}
-    if len(shapes) > 1:
-        raise InputError(f"{p.name} changes frame size mid-stream ({sorted(shapes)}); not supported")
-    return np.stack(out), fps
+    if frames is not None and out.n < frames:
+        raise InputError(f"{p.name} has {out.n} frames from --start {start}; asked for {frames}")
+    return out.result(), fps
 
 
 def _check_complete(container, stream, p: Path) -> None:
@@ -272,18 +343,26 @@ def pad_even(frames: np.ndarray) -> np.ndarray:
 
 
 def _write(path: Path, frames: np.ndarray, fps: float, *, fmt: str, codec: str, pix_fmt: str,
-           options: dict[str, str], convert, container_options: dict[str, str] | None = None) -> Path:
-    """Encode ``[T, H, W, 3]`` uint8 RGB frames (each through ``convert``) into one stream of ``path``."""
+           options: dict[str, str], convert, container_options: dict[str, str] | None = None,
+           even: bool = False) -> Path:
+    """Encode ``[T, H, W, 3]`` uint8 RGB frames (each through ``convert``; edge-padded to even sizes one
+    frame at a time when ``even``) into one stream of ``path``."""
     import av
 
     rate = Fraction(fps).limit_denominator(1001)
-    with av.open(str(path), mode="w", format=fmt, options=container_options or {}) as c:
+    height, width = frames.shape[1], frames.shape[2]
+    if even:
+        height, width = height + height % 2, width + width % 2
+    # bit-exact muxing and encoding: no creation time, random segment UID or encoder version string in the
+    # file, so the same frames always give the same bytes (same seed, same files)
+    copts = {"fflags": "+bitexact", **(container_options or {})}
+    with av.open(str(path), mode="w", format=fmt, options=copts) as c:
         s = c.add_stream(codec, rate=rate)
-        s.width, s.height = frames.shape[2], frames.shape[1]
+        s.width, s.height = width, height
         s.pix_fmt = pix_fmt
-        s.codec_context.options = options
+        s.codec_context.options = {"flags": "+bitexact", **options}
         for i, rgb in enumerate(frames):
-            f = convert(np.ascontiguousarray(rgb))
+            f = convert(np.ascontiguousarray(pad_even(rgb[None])[0] if even else rgb))
             f.pts = i
             for pkt in s.encode(f):
                 c.mux(pkt)
@@ -309,9 +388,9 @@ def write_preview(path: str | os.PathLike, video: Video, *, crf: int = 18) -> Pa
     """Write a browser-friendly H.264 (yuv420p, BT.709, faststart) MP4 preview; odd sizes are edge-padded."""
     opts = {"crf": str(crf), "preset": "medium", "profile": "high",
             "colorprim": "bt709", "transfer": "bt709", "colorspace": "bt709"}
-    return _write(Path(path), pad_even(video.frames), video.fps, fmt="mp4", codec="libx264",
+    return _write(Path(path), video.frames, video.fps, fmt="mp4", codec="libx264",
                   pix_fmt="yuv420p", options=opts, convert=rgb_to_yuv_frame,
-                  container_options={"movflags": "+faststart"})
+                  container_options={"movflags": "+faststart"}, even=True)
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
@@ -329,3 +408,29 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     tmp.write_bytes(buf.tobytes())
     os.replace(tmp, p)
     return p
+
+
+def probe_video(path: str | os.PathLike) -> tuple[int | None, int, int]:
+    """``(frames or None when the container does not say, width, height)`` of a video file, from its headers
+    (nothing is decoded). Raw ``.yuv`` files give ``(None, 0, 0)`` (their size is an option).
+
+    Raises:
+        InputError: not a readable video.
+    """
+    import av
+
+    p = Path(path)
+    _check_file(p)
+    if p.suffix.lower() in RAW_SUFFIXES:
+        return None, 0, 0
+    try:
+        with av.open(str(p), mode="r") as c:
+            if not c.streams.video:
+                raise InputError(f"{p.name} has no video stream")
+            s = c.streams.video[0]
+            n = int(s.frames or 0)
+            if n <= 0 and s.duration and s.time_base and (s.average_rate or s.guessed_rate):
+                n = int(round(float(s.duration * s.time_base) * float(s.average_rate or s.guessed_rate)))
+            return (n if n > 0 else None), int(s.codec_context.width), int(s.codec_context.height)
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        raise InputError(f"cannot read video {p.name}: {_av_reason(e)}") from None

@@ -32,14 +32,14 @@ def test_no_loss_delivers_everything_intact():
     rx = ErasureLink(pdu_loss=0.0).carry(tx, np.random.default_rng(0))
     assert isinstance(rx, Reception) and rx.info == tx.info
     assert rx.packets == tx.packets and rx.num_lost == 0
-    assert rx.report == {"pdus_lost": 0, "pdus_sent": 200}
+    assert (rx.report.pdus_lost, rx.report.pdus_sent) == (0, 200)
 
 
 def test_full_loss_loses_everything():
     tx = _tx(200)
     rx = ErasureLink(pdu_loss=1.0).carry(tx, np.random.default_rng(0))
     assert rx.packets == (None,) * 200 and rx.num_lost == 200
-    assert rx.report["pdus_lost"] == 200
+    assert rx.report.pdus_lost == 200
     # channel uses are spent even for PDUs that are lost
     assert rx.channel_uses == 200 * 240
 
@@ -57,7 +57,7 @@ def test_loss_rate_statistics(p):
     assert abs(after - p) < 5 * math.sqrt(p * (1 - p) / lost[:-1].sum())
     # the delivered packets are the very packets sent, at their own positions
     assert all(q is None or q is sent for q, sent in zip(rx.packets, tx.packets))
-    assert rx.report == {"pdus_lost": int(lost.sum()), "pdus_sent": n}
+    assert (rx.report.pdus_lost, rx.report.pdus_sent) == (int(lost.sum()), n)
 
 
 def test_same_seed_same_pattern_other_seed_differs():
@@ -94,7 +94,7 @@ def test_channel_use_accounting(bpcu):
 
 def test_empty_transmission():
     rx = ErasureLink(pdu_loss=0.5).carry(Transmission(INFO), np.random.default_rng(0))
-    assert rx.packets == () and rx.channel_uses == 0 and rx.report["pdus_sent"] == 0
+    assert rx.packets == () and rx.channel_uses == 0 and rx.report.pdus_sent == 0
 
 
 def test_analog_symbols_rejected():

@@ -87,7 +87,7 @@ def test_abstract_carry_deterministic_and_losses_follow_bler():
     r1 = link.carry(tx, np.random.default_rng(5))
     r2 = link.carry(tx, np.random.default_rng(5))
     assert [p is None for p in r1.packets] == [p is None for p in r2.packets]
-    b = r1.report["streams"]["video"]["bler"]
+    b = r1.report.streams["video"].bler
     assert 0.01 < b < 0.99
     assert abs(r1.num_lost / 400 - b) < 4 * math.sqrt(b * (1 - b) / 400) + 0.01
     assert r1.channel_uses == 400 * pdu_channel_uses(1024, get_mcs(8))
@@ -101,9 +101,11 @@ def test_uep_packet_mcs_honoured():
     pk = [Packet(bytes(64), "intended", i, mcs=strong) for i in range(100)]
     pk += [Packet(bytes(64), "video", i, mcs=weak) for i in range(100)]
     r = link.carry(Transmission(INFO, tuple(pk)), np.random.default_rng(0))
-    s = r.report["streams"]
-    assert s["intended"]["mcs"]["coderate"] == pytest.approx(1 / 3) and s["video"]["mcs"]["num_bits_per_symbol"] == 4
-    assert s["intended"]["pdus_lost"] == 0 and s["video"]["pdus_lost"] == 100
+    s = r.report.streams
+    assert s["intended"].mcs.coderate == pytest.approx(1 / 3) and s["video"].mcs.num_bits_per_symbol == 4
+    assert s["intended"].pdus_lost == 0 and s["video"].pdus_lost == 100
+    d = r.report.to_dict()  # the result.json shape
+    assert d["streams"]["intended"]["mcs"]["coderate"] == pytest.approx(1 / 3) and d["pdus_sent"] == 200
 
 
 def test_bit_true_carry_payloads_and_losses():
@@ -117,7 +119,7 @@ def test_bit_true_carry_payloads_and_losses():
         assert q.payload == p.payload and q.num_bits == 44
     bad = build_link("awgn", {"snr_db": -8.0, "phy": "bit-true", "mcs_index": 16})
     r = bad.carry(tx, np.random.default_rng(0))
-    assert r.num_lost == 20 and r.report["pdus_lost"] == 20
+    assert r.num_lost == 20 and r.report.pdus_lost == 20
 
 
 def test_rayleigh_abstract_carry_csi():

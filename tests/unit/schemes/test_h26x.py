@@ -32,7 +32,7 @@ def encoded(request, small_video):
 def test_bitrate_matches_target(name, bitrate, small_video):
     _, tx = _encode(name, small_video, bitrate_bps=bitrate)
     target = bitrate * small_video.duration_s
-    assert abs(tx.source_bits / target - 1) <= 0.06, (tx.source_bits, target, tx.report["rate_attempts"])
+    assert abs(tx.source_bits / target - 1) <= 0.06, (tx.source_bits, target, tx.report.rate_attempts)
     assert all(len(p.payload) <= 1200 for p in tx.packets)
 
 
@@ -42,7 +42,7 @@ def test_budget_from_link_state(small_video):
     state = link.state(small_video.info, Rate(cbr=0.01))
     s = build_scheme("h265", {"preset": "ultrafast"})
     tx = s.encode(small_video, state, np.random.default_rng(0))
-    assert tx.report["target_bitrate_bps"] == pytest.approx(state.source_bit_budget / small_video.duration_s)
+    assert tx.report.target_bitrate_bps == pytest.approx(state.source_bit_budget / small_video.duration_s)
     assert abs(tx.source_bits / state.source_bit_budget - 1) <= 0.06
 
 
@@ -61,7 +61,7 @@ def test_cqp_needs_no_rate_and_lower_qp_costs_more(name, small_video):
 @pytest.mark.parametrize("name", CODECS)
 def test_gop_places_key_frames(name, small_video):
     _, tx = _encode(name, small_video, bitrate_bps=150_000.0, gop=8)
-    types = tx.report["frame_types"]
+    types = tx.report.frame_types
     assert [i for i, t in enumerate(types) if t == "I"] == [0, 8, 16]
 
 
@@ -103,7 +103,7 @@ def test_lost_frames_repeat_the_last_decoded_frame(small_video):
     pk = [p if i < first_bad else None for i, p in enumerate(tx.packets)]
     dec = s.decode(Reception(tx.info, pk), np.random.default_rng(0))
     assert 4 <= dec.frames_decoded <= 8  # the frames whose NAL units share the cut PDU are lost too
-    assert dec.report["frame_decoded"][: dec.frames_decoded] == [True] * dec.frames_decoded
+    assert list(dec.report.frame_decoded[: dec.frames_decoded]) == [True] * dec.frames_decoded
     last = dec.video.frames[dec.frames_decoded - 1]
     assert all(np.array_equal(f, last) for f in dec.video.frames[dec.frames_decoded:])
 
@@ -113,7 +113,7 @@ def test_undecoded_frames_copy_their_predecessor(encoded):
     rng = np.random.default_rng(5)
     pk = [None if rng.random() < 0.3 else p for p in tx.packets]
     dec = s.decode(Reception(tx.info, pk), np.random.default_rng(0))
-    flags = dec.report["frame_decoded"]
+    flags = dec.report.frame_decoded
     assert sum(flags) == dec.frames_decoded < video.num_frames
     for t, ok in enumerate(flags):
         if not ok:
@@ -177,7 +177,7 @@ def test_corrupted_payloads_are_caught_by_the_crc(encoded):
             pk.append(Packet(bytes(b)))
         dec = s.decode(Reception(tx.info, pk), np.random.default_rng(k))
         assert dec.video.frames.shape == video.frames.shape
-        crc_failed += dec.report["pdus_crc_failed"]
+        crc_failed += dec.report.pdus_crc_failed
     assert crc_failed > 0
 
 
@@ -209,7 +209,7 @@ def test_same_bitrate_over_awgn_shows_the_low_snr_cliff(small_video):
     """TokenCom's adaptive-H.265 MCS set: valid at 10 dB, the cliff (nothing decodable) at −2 dB."""
     from tokcom.link.base import build_link
 
-    s = build_scheme("h265", {"preset": "ultrafast"})
+    s = build_scheme("h265", {"preset": "ultrafast", "mcs_set": "tokencom-h265"})
     out = {}
     for snr in (-2.0, 10.0):
         link = build_link("awgn", {"snr_db": snr})
@@ -217,7 +217,7 @@ def test_same_bitrate_over_awgn_shows_the_low_snr_cliff(small_video):
         tx = s.encode(small_video, state, np.random.default_rng(0))
         rx = link.carry(tx, np.random.default_rng(1))
         dec = s.decode(rx, np.random.default_rng(2))
-        out[snr] = (tx.source_bits, tx.report["mcs"]["modulation"], dec.frames_decoded)
+        out[snr] = (tx.source_bits, tx.report.mcs.modulation, dec.frames_decoded)
     assert out[-2.0][0] == out[10.0][0]  # the same bitrate at both SNRs
     assert out[10.0][1] == "16QAM" and out[10.0][2] == small_video.num_frames
     assert out[-2.0][1] == "QPSK" and out[-2.0][2] < 0.85 * small_video.num_frames

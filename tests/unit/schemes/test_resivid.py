@@ -140,7 +140,8 @@ def tx6(clip256):
 
 def test_every_frame_within_its_exact_budget(tx6, clip256):
     _, link, st, tx = tx6
-    keys = [f for f in tx.report["frames"] if f["key"]]
+    rep = tx.report.to_dict()
+    keys = [f for f in rep["frames"] if f["key"]]
     assert len(keys) == len(tx.packets) == 3
     for f, p in zip(keys, tx.packets):
         assert f["bits"] == p.num_bits <= f["budget_bits"] <= f["budget_bits_eq9"]
@@ -149,9 +150,9 @@ def test_every_frame_within_its_exact_budget(tx6, clip256):
         assert f["bits"] == 9 + f["k"] + 12 * f["changed"] + 16  # eq. (13) + K-field + CRC-16
         assert f["channel_uses"] <= f["channel_uses_budget"]
     rx = link.carry(tx, np.random.default_rng(0))
-    assert rx.channel_uses == tx.report["channel_uses_planned"] <= st.channel_use_budget
-    assert tx.report["frames"][0]["mask_ones"] == 256  # first key frame vs the zero state (eq. 13 convention)
-    assert all(f["k"] is None and f["crc_ok"] is None for f in tx.report["frames"] if not f["key"])
+    assert rx.channel_uses == rep["channel_uses_planned"] <= st.channel_use_budget
+    assert rep["frames"][0]["mask_ones"] == 256  # first key frame vs the zero state (eq. 13 convention)
+    assert all(f["k"] is None for f in rep["frames"] if not f["key"])
 
 
 def test_mask_is_taken_against_the_receivers_state(tx6, clip256):
@@ -188,7 +189,7 @@ def test_unconstrained_sends_every_token_and_receiver_state_equals_tokens(clip12
     link = build_link("erasure")
     st = link.state(clip128.info)
     tx = s.encode(clip128, st, np.random.default_rng(0))
-    assert all(f["k"] == 64 for f in tx.report["frames"] if f["key"])
+    assert all(f.k == 64 for f in tx.report.frames if f.key)
     dec = s.decode(link.carry(tx, np.random.default_rng(0)), np.random.default_rng(0))
     tok = s.tokenizer()
     keys = [f for f, _ in key_frames(13, 4, 8)]
@@ -203,12 +204,12 @@ def test_gop_level_k(clip256):
     s = _scheme(gop=16, gop_level_k=True)
     _, st = _state(clip256, cbr=6e-4)
     tx = s.encode(clip256, st, np.random.default_rng(0))
-    keys = [f for f in tx.report["frames"] if f["key"]]
-    assert [f["gop"] for f in keys] == [0, 0, 1]
-    assert keys[0]["k"] == keys[1]["k"] == tx.report["gop_k"]["0"]  # eq. (15): one K per GOP
-    assert all(f["bits"] <= f["budget_bits"] for f in keys)
-    per_frame = _scheme(gop=16).encode(clip256, st, np.random.default_rng(0)).report["frames"]
-    assert keys[0]["k"] == min(per_frame[0]["k"], per_frame[8]["k"])
+    keys = [f for f in tx.report.frames if f.key]
+    assert [f.gop for f in keys] == [0, 0, 1]
+    assert keys[0].k == keys[1].k == tx.report.gop_k["0"]  # eq. (15): one K per GOP
+    assert all(f.bits <= f.budget_bits for f in keys)
+    per_frame = _scheme(gop=16).encode(clip256, st, np.random.default_rng(0)).report.frames
+    assert keys[0].k == min(per_frame[0].k, per_frame[8].k)
 
 
 def test_erasure_link_has_no_mcs(clip128):
@@ -218,7 +219,7 @@ def test_erasure_link_has_no_mcs(clip128):
     rx = link.carry(tx, np.random.default_rng(0))
     assert all(p.mcs is None for p in tx.packets)
     assert rx.channel_uses <= st.channel_use_budget
-    assert all(f["bits"] <= f["budget_bits"] for f in tx.report["frames"] if f["key"])
+    assert all(f.bits <= f.budget_bits for f in tx.report.frames if f.key)
 
 
 def test_starved_budget_sends_nothing_and_decodes_nothing(clip128):
@@ -240,18 +241,26 @@ def test_lost_pdu_means_no_update_and_gop_start_resets(clip256):
     tx = s.encode(clip256, st, np.random.default_rng(0))
     p = list(tx.packets)
     full = s.decode(_rx(tx, p), np.random.default_rng(0))
-    assert full.frames_decoded == 17 and full.report["key_frames_lost"] == 0
-    # key 8 lost: its state is key 0's → identical frame (§III-E-a), still decoded (state has data)
+    assert full.frames_decoded == 17 and full.report.key_frames_lost == 0
+    b = [q.num_bits for q in p]
+    # key 8 lost: its state is key 0's → identical frame (§III-E-a). Resi-VidTok's own notion still counts
+    # it (its state holds data); tokcom's one rule does not: none of the data sent for frame 8 arrived, and
+    # frames 1..15 got only the share of their anchors' data that arrived.
     d = s.decode(_rx(tx, [p[0], None, p[2]]), np.random.default_rng(0))
     np.testing.assert_array_equal(d.video.frames[8], d.video.frames[0])
-    assert d.frames_decoded == 17 and d.report["key_frames_lost"] == 1
-    assert d.report["frames"][8]["lost"] and not d.report["frames"][8]["crc_ok"]
+    assert d.frames_decoded == 17 and d.report.key_frames_lost == 1
+    assert d.report.received[1].status == "lost" and d.report.received[1].frame == 8
+    share = tx.frame_map.shares(17, np.array([True, False, True]))
+    assert share[0] == share[16] == 1.0 and share[8] == 0.0
+    np.testing.assert_allclose(share[1:8], b[0] / (b[0] + b[1]))
+    np.testing.assert_allclose(share[9:16], b[2] / (b[1] + b[2]))
     # key 16 (first of GOP 1) lost: zero state → not decoded, holds the last decoded key frame;
-    # frames 9..15 lose an anchor → not decoded either
+    # frames 9..15 lose an anchor → not decoded either (the scheme's own notion)
     d = s.decode(_rx(tx, [p[0], p[1], None]), np.random.default_rng(0))
     np.testing.assert_array_equal(d.video.frames[16], full.video.frames[8])
     assert d.frames_decoded == 9
-    assert [f["decoded"] for f in d.report["frames"]] == [True] * 9 + [False] * 8
+    assert list(d.report.frame_decoded) == [True] * 9 + [False] * 8
+    assert tx.frame_map.shares(17, np.array([True, True, False]))[16] == 0.0
 
 
 def test_crc_failure_is_counted_and_ignored(tx6, clip256):
@@ -261,8 +270,8 @@ def test_crc_failure_is_counted_and_ignored(tx6, clip256):
     b[5] ^= 0x10
     p[1] = replace(p[1], payload=bytes(b))
     d = s.decode(_rx(tx, p), np.random.default_rng(0))
-    assert d.report["key_frames_crc_failed"] == 1
-    assert d.report["frames"][8]["status"] == "crc_failed"
+    assert d.report.key_frames_crc_failed == 1
+    assert d.report.received[1].status == "crc_failed"
     np.testing.assert_array_equal(d.video.frames[8], d.video.frames[0])
 
 
@@ -295,7 +304,7 @@ def test_damaged_receptions_never_raise(tx6, clip256):
         d = s.decode(_rx(tx, pk), np.random.default_rng(0))
         assert d.video.frames.shape == clip256.frames.shape
         assert 0 <= d.frames_decoded <= 17
-        crc_failed += d.report["key_frames_crc_failed"]
+        crc_failed += d.report.key_frames_crc_failed
     assert crc_failed > 0
 
 
@@ -340,16 +349,16 @@ def test_auto_interpolator_falls_back_without_rife_weights(clip128, tmp_path, mo
 def test_report_fields(tx6, clip256):
     s, link, _, tx = tx6
     d = s.decode(link.carry(tx, np.random.default_rng(0)), np.random.default_rng(0))
-    rep = {**tx.report, **d.report}
+    rep = {**tx.report.to_dict(), **d.report.to_dict()}
     for key in ("stride", "gop", "tokenizer", "L", "value_bits", "interpolator", "interpolator_fallback_reason",
                 "key_frames_sent", "key_frames_lost", "key_frames_crc_failed", "source_bits", "channel_uses_planned"):
         assert key in rep, key
     assert (rep["stride"], rep["gop"], rep["L"], rep["value_bits"]) == (8, 32, 256, 12)
     assert rep["source_bits"] == tx.source_bits
-    assert len(rep["frames"]) == 17
+    assert len(rep["frames"]) == 17 and len(rep["received"]) == 3 and len(rep["frame_decoded"]) == 17
     for f in rep["frames"]:
-        assert {"frame", "key", "mcs_index", "budget_bits", "k", "changed", "bits", "crc_ok"} <= set(f)
-    assert rep["frames"][0]["crc_ok"] is True and rep["frames"][1]["crc_ok"] is None
+        assert {"frame", "key", "mcs_index", "budget_bits", "k", "changed", "bits"} <= set(f)
+    assert [e["status"] for e in rep["received"]] == ["ok"] * 3
     json.dumps(rep)  # plain JSON types only
 
 

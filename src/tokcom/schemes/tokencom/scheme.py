@@ -19,14 +19,28 @@ Causal tokenizers code frame 0 as its own token frame; Z_ref is that frame (Alg.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from tokcom.config import parse_float_list
 from tokcom.errors import InputError
+from tokcom.intent.propagate import token_frame_of
 from tokcom.schemes.base import Scheme
-from tokcom.types import Decoded, LinkState, Mcs, Packet, Reception, Transmission, Video
+from tokcom.schemes.tokencom import report as tc_report
+from tokcom.schemes.tokencom.report import (
+    CandidateReport,
+    ClassRx,
+    ClassTx,
+    SideInfoReport,
+    TokenComDecodeReport,
+    TokenComEncodeReport,
+    UepReport,
+)
+from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
 
 _TOKENIZERS: dict[tuple[str, str], Any] = {}
 _ANALYSIS: dict[tuple, Any] = {}  # per-process cache of the link-independent analysis (tokens, intent)
@@ -36,9 +50,10 @@ DEFAULT_B_DELTA_SET = (16, 15, 14, 13, 12, 11, 10)  # 𝓑_n, §II-D-a
 
 def _int_tuple(v: Any, what: str) -> tuple[int, ...]:
     if isinstance(v, str):
-        from tokcom.config import parse_float_list
-
-        v = parse_float_list(v, what=what)
+        try:
+            v = parse_float_list(v)
+        except InputError as e:
+            raise InputError(f"{what}: {e}") from None
     try:
         out = tuple(round(float(x)) for x in v)
     except (TypeError, ValueError):
@@ -71,7 +86,6 @@ class TokenComConfig:
         mcs_non_intended: 𝓜_n (QPSK 1/3, QPSK 1/2, 16QAM 1/2, 16QAM 3/4).
         extend_mcs: when no candidate of a class meets its BLER limit at the SNR (e.g. QPSK 1/3 below
             −1 dB), add the more robust rows of 38.214 Table 5.1.3.1-1 to that class (reported).
-        overhead: ρ_oh (eq. 16; 0.85 in §III).
         alpha, beta: distortion model d = α·e^{−βB} (eq. 20; 1.0 and 0.2 in §III).
         w_d, w_t: weights of eq. (29) (0.5, 0.5).
         eta: η, share of the time–frequency resource for tokens (eq. 24).
@@ -99,7 +113,6 @@ class TokenComConfig:
     mcs_intended: str = "tokencom-intended"
     mcs_non_intended: str = "tokencom-nonintended"
     extend_mcs: bool = True
-    overhead: float = 0.85
     alpha: float = 1.0
     beta: float = 0.2
     w_d: float = 0.5
@@ -111,7 +124,6 @@ class TokenComConfig:
     decoded_fraction: float = 0.5
 
     def __post_init__(self) -> None:
-        from tokcom.link.accounting import check_overhead
         from tokcom.link.mcs import named_set
         from tokcom.video.flow import check_flow_method
 
@@ -131,7 +143,6 @@ class TokenComConfig:
             raise InputError(f"b_delta must be in 2..32; got {self.b_delta}")
         named_set(self.mcs_intended)
         named_set(self.mcs_non_intended)
-        check_overhead(self.overhead)
         check_flow_method(self.flow)
         if not 0 < self.clip_threshold < 1 or not 0 < self.theta <= 1:
             raise InputError("clip_threshold must be in (0, 1) and theta in (0, 1]")
@@ -155,15 +166,17 @@ class TokenComConfig:
         return [self.tokenizer, *extra]
 
 
-def load_discrete_tokenizer(name: str, device: str) -> Any:
-    """A registered DiscreteVideoTokenizer, cached per process."""
-    from tokcom.tokenizers import DiscreteVideoTokenizer, load_tokenizer, tokenizer_spec
+def load_discrete_tokenizer(name: str, device: str, allow_hub: bool = True) -> Any:
+    """A registered DiscreteVideoTokenizer, cached per process (``allow_hub=False``: a Cosmos tokenizer only
+    from a local copy)."""
+    from tokcom.tokenizers import TOKENIZERS, DiscreteVideoTokenizer, load_tokenizer, tokenizer_spec
 
     if tokenizer_spec(name).kind != "discrete":
         raise InputError(f"tokencom needs a discrete video tokenizer; {name} is {tokenizer_spec(name).kind}")
     key = (name, str(device))
     if key not in _TOKENIZERS:
-        tok = load_tokenizer(name, device=device)
+        extra = {"allow_hub": False} if not allow_hub and TOKENIZERS.get(name).source == "cosmos" else {}
+        tok = load_tokenizer(name, device=device, **extra)
         if not isinstance(tok, DiscreteVideoTokenizer):
             raise InputError(f"tokencom needs a DiscreteVideoTokenizer; {name} is not one")
         _TOKENIZERS[key] = tok
@@ -198,6 +211,7 @@ class TokenComScheme(Scheme):
 
     name = "tokencom"
     Config = TokenComConfig
+    example_options: ClassVar[Mapping[str, Any]] = {"intent_box": (0, 0, 32, 32)}  # an intent is required; a box needs no weights
 
     # -- intent (Alg. 1) ----------------------------------------------------------------------------
     def first_frame_mask(self, video: Video) -> tuple[np.ndarray, dict[str, Any], np.ndarray | None]:
@@ -225,26 +239,25 @@ class TokenComScheme(Scheme):
         return np.asarray(mask, bool), rep, info.get("heatmap_norm")
 
     def token_classes(self, video: Video, mask0: np.ndarray, tok: Any, latent: tuple[int, int, int]
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(S_flow, S_rebuilt, motion vectors, pixel masks) for ``mask0`` (eqs. 6–8, §II-E)."""
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+        """(S_flow, S_rebuilt, motion vectors, pixel masks of the pictured frames) for ``mask0`` (eqs. 6–8,
+        §II-E). The masks are propagated and pooled frame by frame: memory does not grow with the clip."""
         from tokcom.intent.motion import fit_block_motion
-        from tokcom.intent.propagate import pool_to_tokens, propagate_mask, token_mask
+        from tokcom.intent.propagate import propagate_and_pool, token_mask
 
         c = self.config
-        masks = propagate_mask(video.frames, mask0, flow=c.flow)  # eq. (6)
-        pooled = pool_to_tokens(masks, tok.temporal_factor, tok.spatial_factor, latent)  # eq. (7)
+        picks = set(_picture_frames(video.num_frames, tok.temporal_factor, latent[0]))
+        pooled, masks = propagate_and_pool(video.frames, mask0, tok.temporal_factor, tok.spatial_factor, latent,
+                                           flow=c.flow, keep=picks)  # eqs. (6)–(7)
         s_flow = token_mask(pooled, c.theta)  # eq. (8)
         s_rebuilt, mvs = fit_block_motion(s_flow, c.block, c.mv_bits)  # §II-E
         return s_flow, s_rebuilt, mvs, masks
 
     def analyse(self, video: Video, mask0: np.ndarray, tok: Any, latent: tuple[int, int, int]) -> tuple:
         """Everything that does not depend on the link: token classes (:meth:`token_classes`) and the token
-        indices Z ``[t, h, w]`` int64. Deterministic, so SNR/rate points of a sweep share it (per process)."""
+        indices Z ``[t, h, w]`` int64 (the tokenizer runs chunk by chunk: ``encode_frames``). Deterministic,
+        so SNR/rate points of a sweep share it (per process)."""
         import hashlib
-
-        import torch
-
-        from tokcom.video.transform import to_tensor
 
         c = self.config
         key = (video.digest(), tok.name, str(self.device), hashlib.sha1(np.packbits(mask0).tobytes()).hexdigest(),
@@ -252,8 +265,7 @@ class TokenComScheme(Scheme):
         hit = _ANALYSIS.get(key)
         if hit is None:
             classes = self.token_classes(video, mask0, tok, latent)
-            with torch.inference_mode():
-                z = tok.encode(to_tensor(video, device=tok.device))[0][0].cpu().numpy().astype(np.int64)
+            z = tok.encode_frames(np.asarray(video.frames))
             hit = (*classes, z)
             _ANALYSIS[key] = hit
             while len(_ANALYSIS) > _ANALYSIS_SIZE:
@@ -262,8 +274,13 @@ class TokenComScheme(Scheme):
 
     # -- UEP (Alg. 3) -------------------------------------------------------------------------------
     def plan(self, state: LinkState, duration_s: float, n_tokens: tuple[int, int], b_full: int,
-             side_bits: int) -> dict[str, Any]:
-        """Candidates, budget and the MILP's choice (with the documented fallbacks)."""
+             side_pdu_bits: list[int]) -> dict[str, Any]:
+        """Candidates, budget and the MILP's choice (with the documented fallbacks).
+
+        ρ_oh is the link's (``LinkState.overhead``, the one the link charges); the resource of a PDU is the
+        link's exact channel-use count when the link provides it (``LinkState.pdu_channel_uses``), and R_max
+        is η times the channel-use budget (eq. 24 with W_B·T = the budget).
+        """
         from tokcom.link.accounting import pdu_resource
         from tokcom.link.mcs import mcs_table, named_set
         from tokcom.schemes.tokencom.bitstream import TOKEN_HEADER_BITS
@@ -271,13 +288,20 @@ class TokenComScheme(Scheme):
 
         c = self.config
         budget = state.channel_use_budget
-        bandwidth = state.bandwidth_hz or (budget / duration_s if budget else None)
-        r_max = c.eta * bandwidth * duration_s if bandwidth else math.inf  # eq. (24), T_RB = the clip
+        if state.bandwidth_hz is not None:
+            bandwidth = state.bandwidth_hz
+        elif budget is not None:
+            bandwidth = budget / duration_s
+        else:
+            bandwidth = None
+        r_max = c.eta * budget if budget is not None else math.inf  # eq. (24), W_B·T_RB = the budget
         if state.predict_bler is not None:
             bler_fn = state.predict_bler
         else:  # a link without a PHY model (erasure): every MCS sees the link's PDU loss
             loss = float(state.pdu_loss or 0.0)
             bler_fn = lambda _m, _k: loss
+        count = state.pdu_channel_uses
+        pdu_uses = (lambda m, bits: count(bits, m)) if count is not None else None
         limits = (c.pmax_intended if c.pmax_intended is not None else (state.bler_target or 0.002),
                   c.pmax_non_intended)
         sets = [list(named_set(c.mcs_intended)), list(named_set(c.mcs_non_intended))]
@@ -286,8 +310,9 @@ class TokenComScheme(Scheme):
 
         def cands(k: int) -> list:
             return make_candidates(bit_sets[k], sets[k], tokens_per_pdu=c.tokens_per_pdu,
-                                   header_bits=TOKEN_HEADER_BITS, overhead=c.overhead,
-                                   bandwidth_hz=bandwidth or 1.0, bler_fn=bler_fn, alpha=c.alpha, beta=c.beta)
+                                   header_bits=TOKEN_HEADER_BITS, overhead=state.overhead,
+                                   bandwidth_hz=bandwidth if bandwidth else 1.0, bler_fn=bler_fn, alpha=c.alpha,
+                                   beta=c.beta, pdu_uses=pdu_uses)
 
         cand = [cands(0), cands(1)]
         for k in (0, 1):
@@ -306,8 +331,12 @@ class TokenComScheme(Scheme):
                     extended[k] = True
         # side information goes first, with the most robust MCS of the intended set; its resource is
         # taken off the budget before the MILP
+        side_bits = int(sum(side_pdu_bits))
         side_mcs = self._side_mcs(sets[0], bler_fn, limits[0], side_bits)
-        side_res, _ = pdu_resource(side_bits, side_mcs, c.overhead)
+        if pdu_uses is not None:
+            side_res = float(sum(pdu_uses(side_mcs, b) for b in side_pdu_bits))
+        else:
+            side_res, _ = pdu_resource(side_bits, side_mcs, state.overhead)
         problem = UepProblem(n_tokens, (cand[0], cand[1]), r_max - side_res, c.w_d, c.w_t, limits)
         sol = solve_milp(problem)
         status = sol.status
@@ -316,7 +345,7 @@ class TokenComScheme(Scheme):
             choice, status = self._fallback(problem)
         return {"problem": problem, "solution": sol, "choice": choice, "status": status,
                 "extended": extended, "side_mcs": side_mcs, "side_resource": side_res, "r_max": r_max,
-                "bandwidth_hz": bandwidth, "limits": limits}
+                "bandwidth_hz": bandwidth, "limits": limits, "exact": pdu_uses is not None}
 
     @staticmethod
     def _side_mcs(mcs_set: list[Mcs], bler_fn, limit: float, side_bits: int) -> Mcs:
@@ -343,15 +372,16 @@ class TokenComScheme(Scheme):
     def encode(self, video: Video, state: LinkState, rng: np.random.Generator) -> Transmission:
         from tokcom.coding.tokens import diff_encode
         from tokcom.intent.motion import side_info_bits, side_info_ratio
-        from tokcom.intent.propagate import intended_ratio, token_region_pixels
+        from tokcom.intent.propagate import TokenRegion, intended_ratio
         from tokcom.schemes.tokencom import bitstream as bs
 
         c = self.config
         mask0, intent_rep, heat = self.first_frame_mask(video)
         names = c.tokenizers()
+        toks = self.session_tokenizers()  # every configured tokenizer, loaded before anything is sent
         tried = []
         for ti, name in enumerate(names):
-            tok = load_discrete_tokenizer(name, self.device)
+            tok = toks[ti]
             latent = tok.latent_shape(video.num_frames, video.height, video.width)
             t, h, w = latent
             s_flow, s_intent, mvs, pix_masks, z = self.analyse(video, mask0, tok, latent)
@@ -367,9 +397,8 @@ class TokenComScheme(Scheme):
                                    c.block, c.mv_bits, s0=s_intent[0], mvs=mvs)
             n_s = h * w + int(s_used[1:].sum())  # Z_ref (token frame 0) travels at full precision
             n_n = int((~s_used[1:]).sum())
-            side_len = len(bs.encode_side_info(side))
-            side_bits_est = 8 * (side_len + 10 * math.ceil(side_len / bs.SIDE_FRAGMENT_BYTES))
-            plan = self.plan(state, video.duration_s, (n_s, n_n), tok.bits_per_token, side_bits_est)
+            side_pdu_bits = [8 * len(p) for p in bs.side_pdus(bs.encode_side_info(side))]
+            plan = self.plan(state, video.duration_s, (n_s, n_n), tok.bits_per_token, side_pdu_bits)
             tried.append({"tokenizer": name, "status": plan["status"]})
             if plan["status"] != "budget_infeasible" or ti == len(names) - 1:
                 break
@@ -382,81 +411,88 @@ class TokenComScheme(Scheme):
         intended_vals = np.concatenate([z_ref.ravel()] + [z[tau][s_used[tau]] for tau in range(1, t)])
         non_vals = np.concatenate([diff_encode(z[tau][~s_used[tau]], z_ref[~s_used[tau]], b_delta)
                                    for tau in range(1, t)] or [np.zeros(0, np.int64)])  # Alg. 2
+        # the token frame of every position of each class stream (for the frame map)
+        tau_s = np.concatenate([np.zeros(h * w, np.int64)]
+                               + [np.full(int(s_used[tau].sum()), tau) for tau in range(1, t)])
+        tau_n = np.concatenate([np.full(int((~s_used[tau]).sum()), tau) for tau in range(1, t)]
+                               or [np.zeros(0, np.int64)])
+        frame_tau = np.minimum(token_frame_of(video.num_frames, tok.temporal_factor), t - 1)
+        frames_of_tau = [np.flatnonzero(frame_tau == tau) for tau in range(t)]
+        fm = FrameMapBuilder()
         packets: list[Packet] = []
         side_payloads = bs.side_pdus(bs.encode_side_info(side))
         for p in side_payloads:
-            packets.append(Packet(p, stream="side", seq=len(packets), mcs=plan["side_mcs"]))
+            # side information is sent first and dropped last when the budget runs out
+            packets.append(Packet(p, stream="side", seq=len(packets), mcs=plan["side_mcs"], priority=2))
+        side_idx = list(range(len(packets)))
+        side_bits = int(sum(p.num_bits for p in packets))
+        for k in range(1 if side_idx else t, t):  # the token classes S_τ of every frame after the first
+            for f in frames_of_tau[k]:
+                fm.add(int(f), side_bits, side_idx)
         per_class = {}
-        for cls, vals, bits, cand in (("intended", intended_vals, tok.bits_per_token, cs),
-                                      ("non_intended", non_vals, b_delta, cn)):
+        for cls, vals, taus, bits, cand, prio in (("intended", intended_vals, tau_s, tok.bits_per_token, cs, 1),
+                                                  ("non_intended", non_vals, tau_n, b_delta, cn, 0)):
             pdus = bs.token_pdus(vals, bits, cls, c.tokens_per_pdu)
-            for payload, nbits, _ in pdus:
-                packets.append(Packet(payload, stream=cls, seq=len(packets), num_bits=nbits, mcs=cand.mcs))
-            per_class[cls] = {"modulation": cand.mcs.modulation, "coderate": cand.mcs.coderate,
-                              "num_bits_per_symbol": cand.mcs.num_bits_per_symbol, "bits_per_token": bits,
-                              "tokens": int(vals.size), "pdus_sent": len(pdus),
-                              "predicted_bler": cand.bler, "resource_per_token": cand.resource}
+            for payload, nbits, first in pdus:
+                pi = len(packets)
+                packets.append(Packet(payload, stream=cls, seq=pi, num_bits=nbits, mcs=cand.mcs, priority=prio))
+                count = (nbits - bs.TOKEN_HEADER_BITS) // bits
+                per_tau = np.bincount(taus[first:first + count], minlength=t)
+                for tau in np.flatnonzero(per_tau):
+                    for f in frames_of_tau[tau]:
+                        fm.add(int(f), int(per_tau[tau]) * bits, [pi])
+            per_class[cls] = ClassTx(modulation=cand.mcs.modulation, coderate=cand.mcs.coderate,
+                                     num_bits_per_symbol=cand.mcs.num_bits_per_symbol, bits_per_token=bits,
+                                     tokens=int(vals.size), pdus_sent=len(pdus), predicted_bler=cand.bler,
+                                     resource_per_token=cand.resource)
         payload_bits = int(sum(p.num_bits for p in packets))
-        side_bits = int(sum(p.num_bits for p in packets if p.stream == "side"))
         rho_s = intended_ratio(s_used)  # eq. (13)
         b_full = tok.bits_per_token
         d_t, d_s = tok.temporal_factor, tok.spatial_factor
         bpp_eq15 = (rho_s * b_full + (1 - rho_s) * b_delta) / (3 * d_t * d_s ** 2)  # eq. (15)
         d_tot, tau_tot, res = problem.totals(ks, kn)
         token_bits = n_s * b_full + n_n * b_delta
-        roi = token_region_pixels(s_intent, video.num_frames, d_t, d_s, video.height, video.width)
+        roi = TokenRegion(s_intent, video.num_frames, d_t, d_s, video.height, video.width)
         sol = plan["solution"]
-        report = {
-            "tokenizer": tok.name,
-            "tokenizer_factors": [d_t, d_s],
-            "tokenizer_switching": tried if len(names) > 1 else None,
-            "latent_shape": [t, h, w],
-            "intent": intent_rep,
-            "intent_mode": c.intent_mode,
-            "rho": intent_rep.get("rho", float(mask0.mean())),
-            "rho_s": rho_s,
-            "rho_s_intent": intended_ratio(s_intent),
-            "mask_agreement": float((s_intent == s_flow).mean()),
-            "b_full": b_full,
-            "b_delta": b_delta,
-            "n_tokens": {"intended": n_s, "non_intended": n_n},
-            "bpp_tokencom": bpp_eq15,
-            "bpp_tokens": token_bits / video.num_pixels,
-            "class_config": per_class,
-            "source_bitrate_bps": payload_bits / video.duration_s,
-            "side_info": {"bits": side_bits, "pdus": len(side_payloads),
-                          "mcs": plan["side_mcs"].to_dict(),
-                          "overhead_ratio": side_bits / max(token_bits, 1),
-                          "eq33_ratio": side_info_ratio(t, rho_s, b_full, b_delta, c.block, c.mv_bits),
-                          "eq33_bits": side_info_bits(t, h, w, c.block, c.mv_bits)},
-            "uep": {"status": plan["status"], "objective": sol.objective, "solve_ms": 1e3 * sol.solve_s,
-                    "resource_budget": plan["r_max"], "resource_side": plan["side_resource"],
-                    "resource_tokens": res, "delay_s": tau_tot if plan["bandwidth_hz"] else None,
-                    "distortion": d_tot, "bandwidth_hz": plan["bandwidth_hz"],
-                    "bler_limits": list(plan["limits"]), "candidates_extended": {
-                        "intended": plan["extended"][0], "non_intended": plan["extended"][1]},
-                    "candidates": {cls: [{"bits": k.bits, "modulation": k.mcs.modulation,
-                                          "coderate": k.mcs.coderate, "bler": k.bler,
-                                          "resource_per_token": k.resource} for k in problem.candidates[i]]
-                                   for i, cls in enumerate(("intended", "non_intended"))},
-                    "overhead": c.overhead, "eta": c.eta, "tokens_per_pdu": c.tokens_per_pdu},
-        }
+        uep = UepReport(
+            status=plan["status"], objective=sol.objective, solve_ms=1e3 * sol.solve_s,
+            resource_budget=plan["r_max"] if math.isfinite(plan["r_max"]) else None, resource_side=plan["side_resource"], resource_tokens=res,
+            delay_s=tau_tot if plan["bandwidth_hz"] else None, distortion=d_tot, bandwidth_hz=plan["bandwidth_hz"],
+            bler_limits=tuple(plan["limits"]),
+            candidates_extended={"intended": plan["extended"][0], "non_intended": plan["extended"][1]},
+            candidates={cls: tuple(CandidateReport(k.bits, k.mcs.modulation, k.mcs.coderate, k.bler, k.resource)
+                                   for k in problem.candidates[i])
+                        for i, cls in enumerate(("intended", "non_intended"))},
+            overhead=state.overhead, eta=c.eta, tokens_per_pdu=c.tokens_per_pdu, resource_exact=plan["exact"])
+        report = TokenComEncodeReport(
+            tokenizer=tok.name, tokenizer_factors=(d_t, d_s), tokenizer_switching=tuple(tried) if len(names) > 1
+            else None, latent_shape=(t, h, w), intent=intent_rep, intent_mode=c.intent_mode,
+            rho=intent_rep.get("rho", float(mask0.mean())), rho_s=rho_s, rho_s_intent=intended_ratio(s_intent),
+            mask_agreement=float((s_intent == s_flow).mean()), b_full=b_full, b_delta=b_delta,
+            n_tokens={"intended": n_s, "non_intended": n_n}, bpp_tokencom=bpp_eq15,
+            bpp_tokens=token_bits / video.num_pixels, class_config=per_class,
+            source_bitrate_bps=payload_bits / video.duration_s,
+            side_info=SideInfoReport(bits=side_bits, pdus=len(side_payloads), mcs=plan["side_mcs"],
+                                     overhead_ratio=side_bits / max(token_bits, 1),
+                                     eq33_ratio=side_info_ratio(t, rho_s, b_full, b_delta, c.block, c.mv_bits),
+                                     eq33_bits=side_info_bits(t, h, w, c.block, c.mv_bits)),
+            uep=uep)
         artifacts = _artifacts(video, mask0, heat, pix_masks, s_used, d_t, d_s)
-        return Transmission(info=video.info, packets=tuple(packets), report=report, roi=roi, artifacts=artifacts)
+        return Transmission(info=video.info, packets=tuple(packets), report=report, frame_map=fm.build(), roi=roi,
+                            artifacts=artifacts)
 
     # -- receiver -----------------------------------------------------------------------------------
     def decode(self, rx: Reception, rng: np.random.Generator) -> Decoded:
-        import torch
-
         from tokcom.coding.tokens import diff_decode
         from tokcom.intent.motion import apply_block_motion
-        from tokcom.intent.propagate import token_frame_of
         from tokcom.schemes.tokencom import bitstream as bs
-        from tokcom.video.transform import from_tensor
 
         c = self.config
         info = rx.info
         names = c.tokenizers()
+        # the session's tokenizers, loaded before a packet is read: a packet selects among them, it never
+        # makes the receiver load or fetch anything (never from a model hub)
+        toks = self.session_tokenizers(allow_hub=False)
         side_payloads = []
         tokens: dict[int, list] = {0: [], 1: []}
         crc_failed = 0
@@ -474,7 +510,7 @@ class TokenComScheme(Scheme):
         body, side_bad = bs.join_side_pdus(side_payloads) if side_payloads else (None, 0)
         si = bs.decode_side_info(body) if body is not None else None
         ti = si.tokenizer_index if si is not None and si.tokenizer_index < len(names) else 0
-        tok = load_discrete_tokenizer(names[ti], self.device)
+        tok = toks[ti]
         t, h, w = tok.latent_shape(info.num_frames, info.height, info.width)
         if si is not None and (si.latent_shape != (t, h, w) or si.codebook_size != tok.codebook_size
                                or si.b_full != tok.bits_per_token):
@@ -518,9 +554,7 @@ class TokenComScheme(Scheme):
                 dm[~m] = gn
                 ps += k_s
                 pn += k_n
-        with torch.inference_mode():
-            x = tok.decode(torch.from_numpy(z_hat)[None].to(tok.device))  # eq. (32)
-        frames = from_tensor(x[:, :, :info.num_frames, :info.height, :info.width].float().cpu())[0]
+        frames = tok.decode_frames(z_hat, info.num_frames, info.height, info.width)  # eq. (32), chunk by chunk
         frac = delivered.reshape(t, -1).mean(axis=1)
         ok_tau = frac >= c.decoded_fraction
         if s is None:
@@ -528,23 +562,41 @@ class TokenComScheme(Scheme):
         ok_frames = ok_tau[np.minimum(token_frame_of(info.num_frames, tok.temporal_factor), t - 1)]
         exp = {"intended": math.ceil(n_s / c.tokens_per_pdu) if s is not None else None,
                "non_intended": math.ceil(n_n / c.tokens_per_pdu) if s is not None else None}
-        rx_cls = {}
-        for cls, k in (("intended", 0), ("non_intended", 1)):
-            ok = len(tokens[k])
-            rx_cls[cls] = {"pdus_received": ok,
-                           "pdus_lost": (exp[cls] - ok) if exp[cls] is not None else None}
-        report = {
-            "class_config": rx_cls,
-            "side_info_received": si is not None,
-            "side_fragments_failed": side_bad,
-            "pdus_crc_failed": crc_failed,
-            "tokens_delivered_fraction": float(delivered.mean()),
-            "token_frames_delivered": [float(f) for f in frac],
-            "ref_tokens_lost": int(hw - got_s[:hw].sum()),
-            "frame_decoded": [bool(v) for v in ok_frames],
-        }
+        rx_cls = {cls: ClassRx(pdus_received=len(tokens[k]),
+                               pdus_lost=(exp[cls] - len(tokens[k])) if exp[cls] is not None else None)
+                  for cls, k in (("intended", 0), ("non_intended", 1))}
+        report = TokenComDecodeReport(
+            class_config=rx_cls, side_info_received=si is not None, side_fragments_failed=side_bad,
+            pdus_crc_failed=crc_failed, tokens_delivered_fraction=float(delivered.mean()),
+            token_frames_delivered=tuple(float(f) for f in frac), ref_tokens_lost=int(hw - got_s[:hw].sum()),
+            frame_decoded=tuple(bool(v) for v in ok_frames))
         video = Video(np.ascontiguousarray(frames), info.fps, source="reconstruction")
-        return Decoded(video=video, frames_decoded=int(ok_frames.sum()), report=report)
+        return Decoded(video=video, report=report, frames_decoded=int(ok_frames.sum()))
+
+    # -- session and reporting ----------------------------------------------------------------------
+    def session_tokenizers(self, allow_hub: bool = True) -> list[Any]:
+        """Every tokenizer this configuration names (main, then fallbacks), loaded once per process."""
+        return [load_discrete_tokenizer(n, self.device, allow_hub=allow_hub) for n in self.config.tokenizers()]
+
+    def weights(self) -> dict[str, str]:
+        from tokcom.provenance import clip_digests, tokenizer_digest
+
+        out = {n: tokenizer_digest(n) for n in self.config.tokenizers()}
+        if self.config.intent is not None:
+            out.update(clip_digests(self.config.clip_model))
+        return out
+
+    @classmethod
+    def summary(cls, record: Mapping[str, Any]) -> str:
+        return tc_report.summary(record)
+
+    @classmethod
+    def describe_record(cls, record: Mapping[str, Any]) -> str:
+        return tc_report.describe(record)
+
+    @classmethod
+    def report_sections(cls, records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
+        return tc_report.report_sections(records, out_dir)
 
 
 def _fill(pdus: list, n: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -560,20 +612,31 @@ def _fill(pdus: list, n: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
     return vals, got
 
 
-def _artifacts(video: Video, mask0: np.ndarray, heat: np.ndarray | None, pix_masks: np.ndarray,
+MAX_PICTURED = 8  # token frames shown in the intent pictures
+
+
+def _picture_frames(num_frames: int, temporal_factor: int, latent_frames: int) -> list[int]:
+    """The frames the intent pictures show: the last frame of up to :data:`MAX_PICTURED` token frames."""
+    from tokcom.intent.propagate import frame_groups
+
+    groups = frame_groups(num_frames, temporal_factor, latent_frames)
+    taus = np.unique(np.linspace(0, len(groups) - 1, min(len(groups), MAX_PICTURED)).round().astype(int))
+    return [int(groups[tau][-1]) for tau in taus]
+
+
+def _artifacts(video: Video, mask0: np.ndarray, heat: np.ndarray | None, pix_masks: dict[int, np.ndarray],
                s: np.ndarray, d_t: int, d_s: int) -> dict[str, np.ndarray]:
     """Pictures for people: the first-frame intent (heatmap or region), propagated masks, token masks."""
-    from tokcom.intent.propagate import frame_groups
     from tokcom.intent.render import heatmap_overlay, mask_overlay, montage
 
     f0 = video.frames[0]
     out = {"intent_first_frame": heatmap_overlay(f0, heat) if heat is not None else mask_overlay(f0, mask0)}
-    groups = frame_groups(video.num_frames, d_t, s.shape[0])
-    picks = [int(g[-1]) for g in groups]
+    picks = _picture_frames(video.num_frames, d_t, s.shape[0])
     out["intent_propagated"] = montage([mask_overlay(video.frames[k], pix_masks[k] > 0.5) for k in picks])
+    tau_of = np.minimum(token_frame_of(video.num_frames, d_t), s.shape[0] - 1)
     tiles = []
-    for tau, k in enumerate(picks):
-        up = np.repeat(np.repeat(s[tau], d_s, 0), d_s, 1)[: video.height, : video.width]
+    for k in picks:
+        up = np.repeat(np.repeat(s[tau_of[k]], d_s, 0), d_s, 1)[: video.height, : video.width]
         tiles.append(mask_overlay(video.frames[k], up, color=(255, 160, 0)))
     out["intent_tokens"] = montage(tiles)
     return out

@@ -68,7 +68,8 @@ class Candidate:
 
 def make_candidates(bit_set: Sequence[int], mcs_set: Sequence[Mcs], *, tokens_per_pdu: int, header_bits: int,
                     overhead: float, bandwidth_hz: float, bler_fn: Callable[[Mcs, int], float],
-                    alpha: float = 1.0, beta: float = 0.2) -> list[Candidate]:
+                    alpha: float = 1.0, beta: float = 0.2,
+                    pdu_uses: Callable[[Mcs, int], int] | None = None) -> list[Candidate]:
     """Alg. 3 lines 5–13 for one class: the candidates 𝓑_c × 𝓜_c with their costs (eqs. 16–20).
 
     Args:
@@ -80,6 +81,9 @@ def make_candidates(bit_set: Sequence[int], mcs_set: Sequence[Mcs], *, tokens_pe
         bandwidth_hz: W_B (only scales the delays).
         bler_fn: ``bler_fn(mcs, pdu_bits)`` → BLER at the current SNR (eq. 17).
         alpha, beta: the distortion model of eq. (20).
+        pdu_uses: ``pdu_uses(mcs, pdu_bits)`` → the channel uses the link charges for one PDU (TB mapping,
+            CRC, ρ_oh). When given, C_PDU is this exact count instead of eq. (18)'s B/g_raw, so that a plan
+            that meets (29a) also fits the budget the pipeline enforces (docs/deviations.md).
     """
     if tokens_per_pdu < 1 or header_bits < 0 or not bandwidth_hz > 0:
         raise InputError("tokens per PDU must be ≥ 1, header bits ≥ 0 and the bandwidth positive")
@@ -87,7 +91,11 @@ def make_candidates(bit_set: Sequence[int], mcs_set: Sequence[Mcs], *, tokens_pe
     for b in bit_set:
         for m in mcs_set:
             pdu_bits = tokens_per_pdu * int(b) + header_bits
-            c, tau = per_token_resource(pdu_bits, tokens_per_pdu, m, overhead, bandwidth_hz)  # eqs. (18)-(19)
+            if pdu_uses is not None:  # eq. (18) with the link's exact count of C_PDU, then eq. (19)
+                c_pdu = float(pdu_uses(m, pdu_bits))
+                c, tau = c_pdu / tokens_per_pdu, c_pdu / bandwidth_hz / tokens_per_pdu
+            else:
+                c, tau = per_token_resource(pdu_bits, tokens_per_pdu, m, overhead, bandwidth_hz)  # eqs. (18)-(19)
             out.append(Candidate(
                 bits=int(b), mcs=m, bler=float(bler_fn(m, pdu_bits)),  # eq. (17)
                 spectral_efficiency=raw_spectral_efficiency(m, overhead),  # eq. (16)
