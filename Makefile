@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
-EXTRAS := torch,test,metrics,link,experiments,intent
+EXTRAS := torch,test,metrics,link,experiments,intent,entropy
 STAMP  := $(VENV)/.tokcom-$(shell echo $(EXTRAS) | tr , -)
 WEIGHTS_STAMP := $(VENV)/.tokcom-weights
 WEIGHTS := lpips-alex lpips-vgg dists i3d-k400 rife-v3.9 clip-bpe

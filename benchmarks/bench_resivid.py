@@ -163,6 +163,8 @@ def main() -> None:
                 for name, sch, cbr in runs:
                     if cbr is None:  # resivid at the CBR the H.265 run really used (x265 has a rate floor)
                         cbr = out["snr_rows"][-1]["cbr"]
+                        if cbr <= 0:  # the H.265 run sent nothing (its stream did not fit the budget)
+                            continue
                     row = {"clip": label, "run": name, **_run(sch, v, snr, cbr, metrics, a.seed)}
                     out["snr_rows"].append(row)
                     print(f"{label:28s} {snr:4.0f} {name:12s} {cbr:10.2e} {row['cbr']:9.2e} "

@@ -17,6 +17,7 @@ import numpy as np
 
 from tokcom.link import accounting
 from tokcom.link.accounting import BudgetDecision, enforce_budget
+from tokcom.link.analog import check_symbols
 from tokcom.provenance import provenance
 from tokcom.reporting import as_dict, merge_dicts
 from tokcom.types import Rate, Reception, Result, Transmission, Video, decoded_frames, is_valid
@@ -112,6 +113,8 @@ def simulate(
     if tx.frame_map is None:
         raise RuntimeError(f"scheme {scheme.name} did not say which frames its data serves "
                            "(Transmission.frame_map); the decoded-frame rule needs it")
+    if tx.symbols is not None:  # the power constraint holds for the whole transmission (PVSC eq. 2)
+        tx = replace(tx, symbols=check_symbols(tx.symbols))
     t1 = time.perf_counter()
     decision = enforce_budget([link.packet_channel_uses(p) for p in tx.packets],
                               [p.priority for p in tx.packets], state.channel_use_budget,
@@ -131,7 +134,7 @@ def simulate(
         raise RuntimeError(
             f"scheme {scheme.name} returned {dec.video.frames.shape}, expected {video.frames.shape}"
         )
-    shares = tx.frame_map.shares(info.num_frames, _intact(tx, rx))
+    shares = tx.frame_map.shares(info.num_frames, _intact(tx, rx), decision.symbols_sent)
     n_decoded = int(decoded_frames(shares).sum())
     say("measuring quality")
     metric_timing: dict[str, float] = {}

@@ -253,43 +253,52 @@ class Packet:
 class FrameMap:
     """Which frames a transmission's data serves: the basis of the one rule for "decoded" (evaluation only).
 
-    Entry ``e`` says: ``bits[e]`` bits of the transmission serve frame ``frame[e]``, and they arrive intact
-    exactly when every packet in ``packets[indptr[e]:indptr[e + 1]]`` arrives intact (a NAL unit fragmented
-    over several PDUs needs all of them; a token PDU is one packet). An interpolated frame lists the data of
-    the frames it is built from. The pipeline turns this into the per-frame share of sent data that arrived
-    intact (:meth:`shares`) and applies :data:`DECODED_SHARE`; the receiver never sees it.
+    Entry ``e`` says: ``bits[e]`` units of the transmission's data serve frame ``frame[e]``, and they arrive
+    intact exactly when every packet in ``packets[indptr[e]:indptr[e + 1]]`` arrives intact (a NAL unit
+    fragmented over several PDUs needs all of them; a token PDU is one packet) and, for an analog entry,
+    when its symbols ``symbols[e] = (start, stop)`` were all sent (analog symbols always arrive, noisy; only
+    the budget can cut them). An interpolated frame lists the data of the frames it is built from. The
+    pipeline turns this into the per-frame share of sent data that arrived intact (:meth:`shares`) and
+    applies :data:`DECODED_SHARE`; the receiver never sees it. Units: bits for PDU data; two per analog
+    symbol (its two real dimensions).
 
     Attributes:
         frame: ``[E]`` int32 frame index of each entry.
-        bits: ``[E]`` int64 bits of each entry (> 0).
+        bits: ``[E]`` int64 data units of each entry (> 0).
         indptr: ``[E + 1]`` int64 CSR offsets into ``packets``.
         packets: ``[nnz]`` int32 indices into ``Transmission.packets``.
+        symbols: ``[E, 2]`` int64 ``(start, stop)`` into ``Transmission.symbols``, ``(-1, -1)`` for none.
     """
 
     frame: np.ndarray
     bits: np.ndarray
     indptr: np.ndarray
     packets: np.ndarray
+    symbols: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for k, dt in (("frame", np.int32), ("bits", np.int64), ("indptr", np.int64), ("packets", np.int32)):
             object.__setattr__(self, k, _readonly(np.ascontiguousarray(getattr(self, k), dtype=dt)))
         e = self.frame.size
+        sym = self.symbols if self.symbols is not None else np.full((e, 2), -1, np.int64)
+        object.__setattr__(self, "symbols", _readonly(np.ascontiguousarray(sym, dtype=np.int64).reshape(e, 2)))
         if self.bits.size != e or self.indptr.size != e + 1 or (e and self.indptr[-1] != self.packets.size):
             raise ValueError("FrameMap arrays do not agree in length")
-        if e and (np.any(np.diff(self.indptr) < 1) or np.any(self.bits <= 0)):
-            raise ValueError("every FrameMap entry needs ≥ 1 packet and > 0 bits")
+        has_sym = self.symbols[:, 0] >= 0
+        if e and (np.any((np.diff(self.indptr) < 1) & ~has_sym) or np.any(self.bits <= 0)):
+            raise ValueError("every FrameMap entry needs packets or symbols, and > 0 units")
 
     @property
     def num_entries(self) -> int:
         return int(self.frame.size)
 
-    def shares(self, num_frames: int, intact: np.ndarray) -> np.ndarray:
-        """Per frame, the share of the bits sent for it that arrived intact.
+    def shares(self, num_frames: int, intact: np.ndarray, symbols_sent: int | None = None) -> np.ndarray:
+        """Per frame, the share of the data sent for it that arrived intact.
 
         Args:
             num_frames: T.
             intact: ``[P]`` bool, per packet of the transmission: sent, received and bit-exact.
+            symbols_sent: how many analog symbols (a prefix) went out; None = all.
 
         Returns:
             ``[T]`` float64 in [0, 1]; 0 for a frame no data was sent for.
@@ -298,20 +307,32 @@ class FrameMap:
         sent = np.bincount(self.frame, weights=self.bits, minlength=num_frames)[:num_frames]
         if self.num_entries == 0:
             return np.zeros(num_frames)
-        ok = np.minimum.reduceat(intact[self.packets].astype(np.int8), self.indptr[:-1]).astype(bool)
+        ok = np.ones(self.num_entries, bool)
+        npk = np.diff(self.indptr)
+        with_pk = npk > 0
+        if with_pk.any():
+            flags = np.ones(self.packets.size + 1, np.int8)
+            flags[: self.packets.size] = intact[self.packets]
+            ok_pk = np.minimum.reduceat(flags, np.minimum(self.indptr[:-1], self.packets.size)).astype(bool)
+            ok &= np.where(with_pk, ok_pk, True)
+        has_sym = self.symbols[:, 0] >= 0
+        if has_sym.any() and symbols_sent is not None:
+            ok &= ~has_sym | (self.symbols[:, 1] <= symbols_sent)
         got = np.bincount(self.frame, weights=self.bits * ok, minlength=num_frames)[:num_frames]
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(sent > 0, got / np.maximum(sent, 1e-300), 0.0)
 
 
 class FrameMapBuilder:
-    """Collects :class:`FrameMap` entries: ``add(frame, bits, packets)``; ``build()``."""
+    """Collects :class:`FrameMap` entries: ``add(frame, bits, packets)``, ``add_symbols(frame, start, stop)``;
+    ``build()``."""
 
     def __init__(self) -> None:
         self._frame: list[int] = []
         self._bits: list[int] = []
         self._indptr: list[int] = [0]
         self._packets: list[int] = []
+        self._symbols: list[tuple[int, int]] = []
 
     def add(self, frame: int, bits: int, packets: Iterable[int]) -> None:
         """``bits`` bits serve ``frame`` and need every packet of ``packets`` (entries of 0 bits are skipped)."""
@@ -320,14 +341,26 @@ class FrameMapBuilder:
             return
         if not pk:
             raise ValueError("a FrameMap entry needs at least one packet")
+        self._append(frame, bits, pk, (-1, -1))
+
+    def add_symbols(self, frame: int, start: int, stop: int, packets: Iterable[int] = ()) -> None:
+        """Analog symbols ``start:stop`` serve ``frame`` (weighing two units each), needing ``packets`` too
+        (e.g. the side information they are decoded with)."""
+        if int(stop) <= int(start):
+            return
+        self._append(frame, 2 * (int(stop) - int(start)), list(packets), (int(start), int(stop)))
+
+    def _append(self, frame: int, units: int, pk: list[int], sym: tuple[int, int]) -> None:
         self._frame.append(int(frame))
-        self._bits.append(int(bits))
+        self._bits.append(int(units))
         self._packets.extend(int(p) for p in pk)
         self._indptr.append(len(self._packets))
+        self._symbols.append(sym)
 
     def build(self) -> FrameMap:
         return FrameMap(np.array(self._frame, np.int32), np.array(self._bits, np.int64),
-                        np.array(self._indptr, np.int64), np.array(self._packets, np.int32))
+                        np.array(self._indptr, np.int64), np.array(self._packets, np.int32),
+                        np.array(self._symbols, np.int64).reshape(-1, 2))
 
 
 @dataclass(frozen=True, eq=False)

@@ -35,6 +35,7 @@ _ENTRIES = [
     ("models", "tokcom.cli.models", "models_app", "group"),
     ("tokenizer", "tokcom.cli.tokenizer", "tokenizer_app", "group"),
     ("data", "tokcom.cli.data", "data_app", "group"),
+    ("train", "tokcom.cli.train", "train_cmd", "command"),
 ]
 
 

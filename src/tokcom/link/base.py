@@ -52,6 +52,8 @@ class LinkReport(Report):
     bler_target_met: bool = OMIT
     overhead: float = OMIT
     streams: dict[str, StreamReport] = field(default_factory=dict)
+    analog_symbols: int = OMIT
+    post_eq_snr_db: float | None = OMIT
 
 
 class Link(ABC):

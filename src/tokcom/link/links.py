@@ -5,7 +5,8 @@
     Transmission.packets ──► per PDU: MCS (packet.mcs | adapted) ──► TB mapping (phy.tb_layout) ──►
         abstract: lost i.i.d. with BLER(Qm, R, SNR[, MIESM over fading], TB size)   (TokenCom eq. 17)
         bit-true: TBEncoder → QAM → channel → equaliser → APP demapper → BP → TB CRC (phy.BitTruePhy)
-    ──► Reception (None where lost), channel uses = Σ ⌈(G/Qm)/ρ_oh⌉
+    Transmission.symbols (analog, mean power ≤ 1) ──► channel + equaliser (link.analog, PVSC eqs. 1–4)
+    ──► Reception (None where lost; equalised symbols), channel uses = Σ ⌈(G/Qm)/ρ_oh⌉ + number of symbols
 
 Defaults: ``snr_db`` 6 dB (the SNR of Resi-VidTok Fig. 3 and TokenCom's headline comparison), MCS by
 adaptation over 38.214 Table 5.1.3.1-1 with BLER target 0.002 (Resi-VidTok §IV-A) at a typical PDU of
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -33,12 +34,11 @@ from tokcom.link.accounting import (
     raw_spectral_efficiency,
 )
 from tokcom.link.adaptation import DEFAULT_BLER_TARGET, awgn_bler_fn, rayleigh_bler_fn, select_mcs
-from tokcom.link.base import Link, LinkReport, StreamReport, require_digital
+from tokcom.link.base import Link, LinkReport, StreamReport
 from tokcom.link.mcs import get_mcs, named_set
 from tokcom.link.phy import MAX_LDPC_RATE, ChannelSpec, tb_layout
 from tokcom.registry import LINKS
 from tokcom.types import LinkState, Mcs, Packet, Rate, Reception, StreamInfo, Transmission
-
 
 PHY_CHUNK_PDUS = 2048  # PDUs of one TB layout per bit-true call (memory bound; a call draws one seed)
 
@@ -178,7 +178,8 @@ class _NrLink(Link):
         return m
 
     def carry(self, tx: Transmission, rng: np.random.Generator) -> Reception:
-        require_digital(tx, self.name)
+        """PDUs through the MCS/LDPC path; analog symbols (if any) through the channel and equaliser
+        (:mod:`tokcom.link.analog`); channel uses count both (PVSC footnote 1)."""
         c = self.config
         default, _, feasible = self.mcs()
         n = len(tx.packets)
@@ -196,7 +197,21 @@ class _NrLink(Link):
             lost, out = self._bit_true(tx.packets, layouts, rng)
         out = [None if lost[i] else out[i] for i in range(n)]
         report = self._report(tx.packets, mcs_of, layouts, uses, lost, bler_used, feasible)
-        return Reception(info=tx.info, packets=tuple(out), channel_uses=int(sum(uses)), report=report)
+        symbols, n_sym = None, 0
+        if tx.symbols is not None:
+            from tokcom.link.analog import carry_symbols
+            from tokcom.link.phy import seed_from
+
+            symbols, post_snr = carry_symbols(tx.symbols, c.snr_db, self._channel(), seed_from(rng), c.device)
+            n_sym = int(symbols.size)
+            report = replace(report, channel_uses=report.channel_uses + n_sym, analog_symbols=n_sym,
+                             post_eq_snr_db=post_snr)
+        return Reception(info=tx.info, packets=tuple(out), symbols=symbols, channel_uses=int(sum(uses)) + n_sym,
+                         report=report)
+
+    def symbol_channel_uses(self, num_symbols: int) -> int:
+        """Analog symbols occupy one complex channel use each."""
+        return int(num_symbols)
 
     # -- abstract ------------------------------------------------------------------------------------------
     def _abstract_bler(self, layouts: list, rng: np.random.Generator) -> np.ndarray:
@@ -220,8 +235,6 @@ class _NrLink(Link):
 
     def _bit_true(self, packets: tuple[Packet, ...], layouts: list, rng: np.random.Generator
                   ) -> tuple[np.ndarray, list[Packet | None]]:
-        from dataclasses import replace
-
         from tokcom.link.phy import seed_from
 
         groups: dict = defaultdict(list)

@@ -143,16 +143,22 @@ class LPIPSNet(nn.Module):
         if missing:
             raise KeyError(f"weights lack {missing}")
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        fx = self.net((x - self._shift) / self._scale)
-        fy = self.net((y - self._shift) / self._scale)
-        total = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        for i, (a, b) in enumerate(zip(fx, fy)):
-            a = a / (torch.sqrt((a * a).sum(1, keepdim=True)) + 1e-10)
-            b = b / (torch.sqrt((b * b).sum(1, keepdim=True)) + 1e-10)
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The unit-normalised layer activations x̂_l of ``[B, 3, H, W]`` inputs (what :meth:`forward` compares;
+        a reference's can be computed once and reused: :meth:`distance`)."""
+        return [a / (torch.sqrt((a * a).sum(1, keepdim=True)) + 1e-10)
+                for a in self.net((x - self._shift) / self._scale)]
+
+    def distance(self, fx: list[torch.Tensor], y: torch.Tensor) -> torch.Tensor:
+        """d(x, y) from the reference's :meth:`features` ``fx`` and the other input ``y``: ``[B]``."""
+        total = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
+        for i, (a, b) in enumerate(zip(fx, self.features(y))):
             d = getattr(self, f"lin{i}")((a - b) ** 2)  # [B, 1, h, w]
             total = total + d.mean(dim=(1, 2, 3))
         return total
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.distance(self.features(x), y)
 
     def forward_map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Spatial LPIPS map ``[B, 1, H, W]``: each layer's map bilinearly upsampled to the input, summed.

@@ -129,10 +129,37 @@ def per_frame(kind: str, ref: np.ndarray, dist: np.ndarray, *, device: str = "cp
     out = []
     with torch.inference_mode():
         for i in range(0, a.shape[0], batch_size):
-            x = _to_tensor(a[i:i + batch_size], dev, lo)
             y = _to_tensor(b[i:i + batch_size], dev, lo)
-            out.append(net(x, y).double().cpu().numpy().reshape(-1))
+            if hasattr(net, "distance"):  # LPIPS: the reference's features are shared by every run on it
+                fx = _reference_features(kind, net, a[i:i + batch_size], dev, lo)
+                d = net.distance(fx, y)
+            else:
+                d = net(_to_tensor(a[i:i + batch_size], dev, lo), y)
+            out.append(d.double().cpu().numpy().reshape(-1))
     return np.concatenate(out)
+
+
+REF_CACHE_BYTES = 512 << 20
+"""Memory the per-process cache of reference features may hold (a sweep measures many reconstructions of
+one clip: its features are computed once per worker, not once per point)."""
+_REF_CACHE: dict[tuple, tuple[list, int]] = {}
+
+
+def _reference_features(kind: str, net: Any, frames: np.ndarray, device: Any, lo: float) -> list:
+    """``net.features`` of a batch of reference frames, cached per process by the frames' content (LRU,
+    at most :data:`REF_CACHE_BYTES`; a batch larger than that is never cached)."""
+    import hashlib
+
+    key = (kind, str(device), frames.shape, hashlib.sha1(np.ascontiguousarray(frames).data).hexdigest())
+    hit = _REF_CACHE.pop(key, None)
+    if hit is None:
+        feats = net.features(_to_tensor(frames, device, lo))
+        size = sum(f.numel() * f.element_size() for f in feats)
+        hit = (feats, size)
+    _REF_CACHE[key] = hit  # most recent last
+    while sum(v[1] for v in _REF_CACHE.values()) > REF_CACHE_BYTES and _REF_CACHE:
+        _REF_CACHE.pop(next(iter(_REF_CACHE)))
+    return hit[0]
 
 
 class _LearnedMetric(Metric):

@@ -131,7 +131,10 @@ def test_rayleigh_abstract_carry_csi():
     assert abs(res[-20.0] - res[None]) < 0.1 and res[-10.0] > res[None] + 0.1
 
 
-def test_analog_transmission_rejected():
-    link = build_link("awgn", {})
+def test_analog_transmission_carried_and_erasure_rejects_it():
+    rx = build_link("awgn", {}).carry(Transmission(INFO, (), symbols=np.zeros(4, np.complex64)),
+                                      np.random.default_rng(0))
+    assert rx.symbols.shape == (4,) and rx.channel_uses == 4  # tests/unit/link/test_analog.py has the rest
     with pytest.raises(InputError):
-        link.carry(Transmission(INFO, (), symbols=np.zeros(4, np.complex64)), np.random.default_rng(0))
+        build_link("erasure").carry(Transmission(INFO, (), symbols=np.zeros(4, np.complex64)),
+                                    np.random.default_rng(0))
