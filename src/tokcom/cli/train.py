@@ -53,6 +53,8 @@ def train_cmd(
     ckpt_every: Annotated[int, typer.Option("--ckpt-every", help="steps between checkpoints")] = 200,
     log_every: Annotated[int, typer.Option("--log-every", help="steps between log records")] = 20,
     workers: Annotated[int, typer.Option("--workers", help="data loader processes (0: none)")] = 0,
+    stop_after: Annotated[int, typer.Option("--stop-after", help="stop (checkpoint, resumable) after N steps "
+                                            "in this session (0: no limit)")] = 0,
     arch: Annotated[list[str] | None, typer.Option("--arch", help="model option KEY=VALUE (repeatable), "
                                                    "e.g. width=32")] = None,
     exclude: Annotated[list[str] | None, typer.Option(
@@ -93,6 +95,7 @@ def train_cmd(
     cfg = RunConfig(model=model, data=tuple(data), out=out, recipe=recipe, steps=steps, max_minutes=max_minutes,
                     budget=budget, batch=batch, frames=frames, crop=crop, lr=lr, device=device, threads=threads,
                     seed=seed, ckpt_every=ckpt_every, log_every=log_every, init_from=init_from, workers=workers,
+                    stop_after=stop_after,
                     model_options={k: _value(v) for k, v in parse_key_values(arch).items()},
                     data_options=data_opts)
     res = Trainer(cfg).fit()

@@ -3,8 +3,8 @@
 Re-exports only. Modules: :mod:`~tokcom.train.data` (sources and clip sampling), :mod:`~tokcom.train.sources`
 (Vimeo-90K septuplets, shard exports), :mod:`~tokcom.train.stream` (per-rank batches), :mod:`~tokcom.train.model`
 (the :class:`TrainableModel` adapter), :mod:`~tokcom.train.recipe` (stages, recipes, ``TRAINABLE``),
-:mod:`~tokcom.train.losses` and :mod:`~tokcom.train.gan` (loss terms), :mod:`~tokcom.train.engine` (the
-trainer), :mod:`~tokcom.train.checkpoint`, :mod:`~tokcom.train.distributed`, :mod:`~tokcom.train.record`,
+:mod:`~tokcom.train.losses` and :mod:`~tokcom.train.gan` (loss terms), :mod:`~tokcom.train.config` and
+:mod:`~tokcom.train.engine` (the run and the trainer), :mod:`~tokcom.train.checkpoint`, :mod:`~tokcom.train.distributed`, :mod:`~tokcom.train.record`,
 :mod:`~tokcom.train.toy` (the smallest model). See docs/training.md.
 """
 

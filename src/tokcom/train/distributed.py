@@ -89,7 +89,8 @@ def all_reduce_mean(values: dict[str, torch.Tensor], info: DistInfo) -> dict[str
     keys = sorted(values)
     if not keys:
         return {}
-    t = torch.stack([values[k].detach().float().reshape(()) for k in keys]).to(_comm_device(info), torch.float64)
+    dev = _comm_device(info) if info.enabled else values[keys[0]].device
+    t = torch.stack([values[k].detach().to(dev, torch.float64).reshape(()) for k in keys])
     if info.enabled:
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
         t /= info.world_size

@@ -26,7 +26,7 @@ def test_registry_and_defaults():
         assert n in names
     d = default_metrics()
     assert {"psnr", "psnr_y", "ssim", "ms_ssim", "lpips_alex", "clip_score"} <= set(d)
-    assert not {"fvd", "lpips_vgg", "dists"} & set(d)  # too slow on CPU for every run (docs/metrics.md)
+    assert not {"fvd", "lpips_vgg", "dists", "ssim_gauss"} & set(d)  # opt in (docs/metrics.md)
 
 
 def test_clip_reports_why(tmp_path, monkeypatch):

@@ -9,8 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tokcom.errors import InputError  # noqa: E402
-from tokcom.train.recipe import TRAINABLE, Recipe, Stage, load_recipe  # noqa: E402
+from tokcom.errors import InputError
+from tokcom.train.recipe import TRAINABLE, Recipe, Stage, load_recipe
 
 
 def test_stage_schedule_and_scaling():
@@ -102,19 +102,24 @@ def test_loss_set_terms_and_gradients():
 
     x = torch.rand(2, 3, 2, 32, 32) * 2 - 1
     y = (x + 0.1 * torch.randn_like(x)).requires_grad_(True)
-    out = StepOutput(recon=y, target=x, pairs={"prefix": (y * 0.5, x)}, terms={"rate": y.abs().mean()})
+
+    def out_of(y):
+        return StepOutput(recon=y, target=x, pairs={"prefix": (y * 0.5, x)}, terms={"rate": y.abs().mean()})
+
+    out = out_of(y)
     ls = LossSet({"l1": 1.0, "mse": 2.0, "lpips_alex": 0.1, "dists": 0.1, "prefix.l1": 0.5, "rate": 0.01,
                   "gan": 0.1, "lpips_vgg": 0.0}, net_loader=_fake_nets)
     total, terms = ls(out)  # no discriminator yet: the gan term is left out
     assert "gan" not in terms and "lpips_vgg" not in terms and ls.uses_gan
     expect = terms["l1"] + 2 * terms["mse"] + 0.1 * terms["lpips_alex"] + 0.1 * terms["dists"] \
         + 0.5 * terms["prefix.l1"] + 0.01 * terms["rate"]
-    assert float(total) == pytest.approx(float(expect), rel=1e-5) and float(terms["loss"]) == pytest.approx(float(total))
+    assert float(total.detach()) == pytest.approx(float(expect), rel=1e-5)
+    assert float(terms["loss"]) == pytest.approx(float(total.detach()))
     total.backward()
     assert y.grad is not None and y.grad.abs().sum() > 0
     disc = PatchDiscriminator()
     y.grad = None
-    total, terms = ls(out, disc)
+    total, terms = ls(out_of(y), disc)
     total.backward()
     assert "gan" in terms and all(p.grad is None for p in disc.parameters())  # G term never trains D
     assert disc(torch.zeros(4, 3, 64, 64)).shape == (4, 1, 8, 8)
@@ -157,7 +162,7 @@ def test_tokenizer_adapters(tmp_path, stills):
     assert out.recon.shape == (2, 3, 32, 32) and set(out.pairs) == {"prefix"}
     assert {"prefix.l1", "prefix.mse"} <= set(spec.recipes["default"].stages[0].loss_weights)
     # the perceptual recipe: decoder only, LPIPS, then GAN (discriminator from the first step here)
-    perc = spec.recipe("perceptual").with_steps(2)
+    perc = spec.recipe("perceptual").with_steps(3)  # 1 lpips step, 2 adversarial steps
     perc = replace(perc, stages=(perc.stages[0], replace(perc.stages[1], gan_start=0)))
     res = Trainer(RunConfig(model="tokcom-resitok", data=(str(stills),), out=str(tmp_path / "p"), recipe=perc,
                             batch=1, crop=32, threads=1, log_every=1, model_options={"width": 8, "dec_blocks": 1}),
@@ -165,6 +170,23 @@ def test_tokenizer_adapters(tmp_path, stills):
     meta = json.loads(res.export.with_suffix(".json").read_text())
     assert meta["training"]["recipe"] == "perceptual" and meta["training"]["losses"]["gan"] == 0.05
     log = [json.loads(x) for x in (tmp_path / "p" / "train.log").read_text().splitlines() if '"step"' in x]
-    assert [r["stage"] for r in log] == ["lpips", "adversarial"] and "lpips_alex" in log[0] and "disc" in log[1]
+    assert [r["stage"] for r in log] == ["lpips", "adversarial", "adversarial"]
+    assert "lpips_alex" in log[0] and "disc" not in log[0] and "disc" in log[1]
     assert load_tokenizer("tokcom-resitok", path=str(res.export.parent)).reconstruct(
         torch.zeros(1, 3, 1, 32, 32)).shape == (1, 3, 1, 32, 32)
+
+
+def test_real_perceptual_nets_give_gradients_when_cached():
+    from tokcom.metrics.perceptual import weights_unavailable
+    from tokcom.train.losses import PerceptualLoss
+
+    if weights_unavailable("lpips-alex"):
+        with pytest.raises(InputError, match="tokcom models fetch"):
+            PerceptualLoss("lpips-alex")
+        return
+    loss = PerceptualLoss("lpips-alex")
+    x = torch.rand(1, 3, 2, 32, 32) * 2 - 1
+    y = x.flip(-1).clone().requires_grad_(True)
+    d = loss(y, x)
+    d.backward()
+    assert float(d.detach()) > 0 and y.grad.abs().sum() > 0
