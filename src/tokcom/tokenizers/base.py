@@ -101,13 +101,19 @@ class _VideoBase(ABC):
     def pad(self, x: torch.Tensor) -> torch.Tensor:
         """Pad ``(B, 3, T, H, W)`` to ``1 + k·tf`` frames (repeat last) and multiples of ``sf`` (replicate)."""
         import torch
-        import torch.nn.functional as F
 
         _check_video(x)
         _, _, t, h, w = x.shape
         tp = padded_frames(t, self.temporal_factor)
         if tp > t:
             x = torch.cat([x, x[:, :, -1:].expand(-1, -1, tp - t, -1, -1)], dim=2)
+        return self.pad_space(x)
+
+    def pad_space(self, x: torch.Tensor) -> torch.Tensor:
+        """Pad ``(B, 3, T, H, W)`` to multiples of ``sf`` in H and W (replicate), time untouched."""
+        import torch.nn.functional as F
+
+        _, _, _, h, w = x.shape
         sf = self.spatial_factor
         ph, pw = (-h) % sf, (-w) % sf
         if ph or pw:

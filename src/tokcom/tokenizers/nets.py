@@ -114,8 +114,9 @@ class DVNet(nn.Module):
         self.d_out = nn.Conv2d(chans[0], cin, 3, padding=1)
 
     # ------------------------------------------------------------------ encoder
-    def encode_latent(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B,3,1+k·tf,H,W)`` (H, W multiples of sf) → pre-quantisation latent ``(B,D,1+k,H/sf,W/sf)``."""
+    def group_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B,3,1+k·tf,H,W)`` → the per-latent-frame groups ``(B·n, 3·tf, H, W)``, n = 1+k (frame 0 is
+        causally padded with ``tf − 1`` copies of itself)."""
         b, c, t, h, w = x.shape
         tf = self.tf
         if (t - 1) % tf or h % self.sf or w % self.sf:
@@ -123,31 +124,53 @@ class DVNet(nn.Module):
         if tf > 1:
             x = torch.cat([x[:, :, :1].expand(-1, -1, tf - 1, -1, -1), x], dim=2)
         n = x.shape[2] // tf
-        y = x.reshape(b, c, n, tf, h, w).permute(0, 2, 1, 3, 4, 5).reshape(b * n, c * tf, h, w)
-        y = F.pixel_unshuffle(y, 4)
+        return x.reshape(b, c, n, tf, h, w).permute(0, 2, 1, 3, 4, 5).reshape(b * n, c * tf, h, w)
+
+    def encode_groups(self, g: torch.Tensor) -> torch.Tensor:
+        """The per-group (2D) part of the encoder: ``(N, 3·tf, H, W)`` → ``(N, C, H/sf, W/sf)``."""
+        y = F.pixel_unshuffle(g, 4)
         y = self.e_res0(self.e_in(y))
         for down, res in zip(self.e_down, self.e_res):
             y = res(down(F.silu(y)))
-        y = self.e_t(_unfold2d(y, b))
+        return y
+
+    def encode_tail(self, y: torch.Tensor) -> torch.Tensor:
+        """The temporal (causal) part: ``(B, C, n, h, w)`` 2D features → latent ``(B, D, n, h, w)``. Latent
+        frame i depends on features i−2 … i (one causal Res3d with temporal kernel 3)."""
+        b = y.shape[0]
+        y = self.e_t(y)
         return _unfold2d(self.e_out(F.silu(_fold2d(y))), b)
+
+    def encode_latent(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B,3,1+k·tf,H,W)`` (H, W multiples of sf) → pre-quantisation latent ``(B,D,1+k,H/sf,W/sf)``."""
+        b = x.shape[0]
+        return self.encode_tail(_unfold2d(self.encode_groups(self.group_frames(x)), b))
 
     def quantize(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.fsq(z)
 
     # ------------------------------------------------------------------ decoder
-    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
-        """``(B,D,t,h,w)`` codes (or continuous latents in [-1,1]) → ``(B,3,1+(t-1)·tf,h·sf,w·sf)``."""
-        b, _, n = codes.shape[:3]
-        y = _unfold2d(self.d_in(_fold2d(codes)), b)
-        y = _fold2d(self.d_t(y))
-        y = self.d_res0(y)
+    def decode_tail(self, codes: torch.Tensor) -> torch.Tensor:
+        """The temporal part of the decoder: codes ``(B,D,n,h,w)`` → features ``(B,C,n,h,w)`` (causal: frame i
+        depends on codes i−2 … i)."""
+        b = codes.shape[0]
+        return self.d_t(_unfold2d(self.d_in(_fold2d(codes)), b))
+
+    def decode_groups(self, y: torch.Tensor) -> torch.Tensor:
+        """The per-latent (2D) part: features ``(B,C,n,h,w)`` → all ``tf`` frames of each latent frame
+        ``(B,3,n·tf,h·sf,w·sf)`` (the first latent's ``tf − 1`` padding frames included)."""
+        b, _, n = y.shape[:3]
+        y = self.d_res0(_fold2d(y))
         for up, res in zip(self.d_up, self.d_res):
             y = res(up(F.interpolate(F.silu(y), scale_factor=2.0, mode="nearest")))
         y = F.pixel_shuffle(self.d_out(F.silu(y)), 4)  # (b·n, 3·tf, H, W)
         tf = self.tf
         h, w = y.shape[-2:]
-        v = y.reshape(b, n, 3, tf, h, w).permute(0, 2, 1, 3, 4, 5).reshape(b, 3, n * tf, h, w)
-        return v[:, :, tf - 1:]
+        return y.reshape(b, n, 3, tf, h, w).permute(0, 2, 1, 3, 4, 5).reshape(b, 3, n * tf, h, w)
+
+    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
+        """``(B,D,t,h,w)`` codes (or continuous latents in [-1,1]) → ``(B,3,1+(t-1)·tf,h·sf,w·sf)``."""
+        return self.decode_groups(self.decode_tail(codes))[:, :, self.tf - 1:]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Training pass: ``(reconstruction, indices)``."""
