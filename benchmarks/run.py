@@ -42,6 +42,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "interp": ["--quick"],
     "resivid": ["--quick"],
     "tokencom": ["--quick"],
+    "pvsc": ["--quick"],
 }
 
 # Output that means "an optional dependency is missing here", not "the bench is broken".

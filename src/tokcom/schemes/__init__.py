@@ -2,6 +2,7 @@
 
 from tokcom.schemes import (
     h26x,  # noqa: F401  (registers h264, h265)
+    pvsc,  # noqa: F401  (registers pvsc)
     resivid,  # noqa: F401  (registers resivid)
     tokencom,  # noqa: F401  (registers tokencom)
 )

@@ -126,9 +126,62 @@ def _resivid_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Pack
     return out
 
 
+def _pvsc_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Packet | None]:
+    """Side PDUs with valid CRCs but wrong content (frame index, preset, codec, symbol offset/count, a
+    truncated or foreign b_z, a random rate map of a random size and range), digital symbol PDUs with valid
+    CRCs and random symbols/counts, duplicates and reordering."""
+    from tokcom.schemes.pvsc import bitstream as bs
+
+    n = tx.info.num_frames
+    sides = [bs.parse_side(p.payload) for p in tx.packets]
+    zs = [s.z_bytes for s in sides if s is not None]
+    out: list[Packet | None] = []
+    for p, si in zip(tx.packets, sides):
+        r = rng.random()
+        if si is not None and r < 0.6:
+            kind = int(rng.integers(0, 7))
+            if kind == 0:
+                si = replace(si, frame=int(rng.integers(0, 2 * n + 2)))
+            elif kind == 1:
+                si = replace(si, quality=int(rng.integers(0, 16)))
+            elif kind == 2:
+                si = replace(si, sym_start=int(rng.integers(0, 1 << 24)), sym_count=int(rng.integers(0, 1 << 12)))
+            elif kind == 3:
+                z = si.z_bytes
+                si = replace(si, z_bytes=z[: int(rng.integers(0, len(z) + 1))] if rng.random() < 0.5
+                             else (zs[int(rng.integers(0, len(zs)))] if zs else rng.bytes(12)))
+            elif kind == 4:
+                shape = (int(rng.integers(1, 9)), int(rng.integers(1, 9)))
+                k = rng.integers(0, int(rng.choice([16, 17, 256])), shape).astype(np.uint8)
+                codec = "png" if rng.random() < 0.3 else "deflate"
+                si = replace(si, k_bytes=bs.encode_rate_map(k, codec), codec=codec)
+            elif kind == 5:
+                si = replace(si, codec="png" if si.codec == "deflate" else "deflate")
+            else:
+                si = replace(si, k_bytes=rng.bytes(int(rng.integers(0, 40))))
+            out.append(replace(p, payload=bs.pack_side(si), num_bits=None))
+        elif si is None and r < 0.5:
+            sp = bs.parse_symbols_pdu(p.payload)
+            frame = sp[0] if sp is not None else int(rng.integers(0, n))
+            count = int(rng.integers(0, 64))
+            sym = (rng.normal(size=count) + 1j * rng.normal(size=count)) * rng.choice([1.0, 1e3])
+            out.append(replace(p, payload=bs.pack_symbols_pdu(frame, sym, int(rng.integers(2, 17))), num_bits=None))
+        else:
+            out.append(p)
+    if out and all(a is not None and a.payload == b.payload for a, b in zip(out, tx.packets)):
+        i = int(rng.integers(0, len(out)))
+        out[i] = replace(tx.packets[i], payload=bs.pack_side(bs.SideInfo(int(rng.integers(0, n)), 0, "deflate", 0, 0,
+                                                                           b"", b"")), num_bits=None)
+    if rng.random() < 0.15 and out:
+        out.append(out[int(rng.integers(0, len(out)))])
+    if rng.random() < 0.3:
+        rng.shuffle(out)
+    return out
+
+
 WELL_FORMED: dict[str, Callable[[Transmission, np.random.Generator], list[Packet | None]]] = {
     "h264": _h26x_wellformed, "h265": _h26x_wellformed, "tokencom": _tokencom_wellformed,
-    "resivid": _resivid_wellformed,
+    "resivid": _resivid_wellformed, "pvsc": _pvsc_wellformed,
 }
 """Per scheme: well-formed-but-wrong receptions (schemes added later get the generic damage only until they
 add theirs)."""

@@ -260,7 +260,8 @@ class TrainableSpec:
         return load_recipe(source, self.recipes)
 
 
-TRAINABLE: Registry = Registry("trainable model", ["tokcom.train.toy", "tokcom.tokenizers.trainable"])
+TRAINABLE: Registry = Registry("trainable model", ["tokcom.train.toy", "tokcom.tokenizers.trainable",
+                                                   "tokcom.schemes.pvsc.trainable"])
 """``name → TrainableSpec``. Register with ``TRAINABLE.register(spec.name)(spec)``."""
 
 

@@ -1,0 +1,233 @@
+"""PVSC's digital streams (002_165f6aebfafa3581.txt §II-B, Fig. 5): one side-information PDU per frame
+carrying b_z and b_k, and — only over a link without an analog channel — the frame's symbols as PDUs.
+
+Side PDU (numpy/zlib only; no torch)::
+
+    byte 0        0x50 ('P')
+    byte 1        quality preset (bits 0–3) | rate-map codec (bit 4: 0 deflate, 1 png) | flags (bits 5–7, 0)
+    varint        frame index t
+    varint        sym_start: offset of s_t in Transmission.symbols (or in the frame's symbol PDU)
+    varint        sym_count: L_t = Σ⌈k/2⌉ (checked against the rate map)
+    varint        len(b_z)
+    b_z           the factorized prior's stream (eqs. 8–9; its own 5-byte tag + CRC-32 header)
+    b_k           the rate map k_t (eq. 14's indices), the rest of the PDU before the CRC
+    4 bytes       CRC-32 (LE) of everything before it
+
+Rate-map codecs: ``deflate`` — indices packed two per byte (4-bit, when the rate set has ≤ 16 levels)
+and compressed with raw DEFLATE (the compression inside PNG), or stored packed when that is shorter
+(first byte 0: stored, 1: deflated); ``png`` — ``cv2.imencode(".png")`` of the uint8 index map, as the
+paper (§II-B; its ~60-byte container dominates at small frames). Both lossless.
+
+Digital symbol PDU (erasure links only; a tokcom fallback)::
+
+    byte 0 0x53 ('S') | varint frame | varint count | byte bits | uniform quantised I/Q, bits each,
+    over [−clip, clip] (big-endian bit packing) | CRC-32 (LE)
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+SIDE_TAG = 0x50
+SYM_TAG = 0x53
+CODECS = ("deflate", "png")
+DIGITAL_CLIP = 4.0
+
+
+# --------------------------------------------------------------------------------------------- varints
+def put_varint(out: bytearray, v: int) -> None:
+    v = int(v)
+    if v < 0:
+        raise ValueError("varints are unsigned")
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return
+
+
+def get_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    """``(value, next position)``; ValueError on a truncated or over-long varint."""
+    v, shift = 0, 0
+    while True:
+        if pos >= len(buf) or shift > 35:
+            raise ValueError("bad varint")
+        b = buf[pos]
+        pos += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, pos
+
+
+def _with_crc(body: bytearray) -> bytes:
+    return bytes(body) + struct.pack("<I", zlib.crc32(bytes(body)) & 0xFFFFFFFF)
+
+
+def _check_crc(payload: bytes) -> bytes | None:
+    if len(payload) < 5:
+        return None
+    body, crc = payload[:-4], struct.unpack("<I", payload[-4:])[0]
+    return body if zlib.crc32(body) & 0xFFFFFFFF == crc else None
+
+
+# --------------------------------------------------------------------------------------------- rate map
+def encode_rate_map(kidx: np.ndarray, codec: str = "deflate") -> bytes:
+    """b_k: the rate map ``[h, w]`` uint8 (indices into the rate set), losslessly."""
+    k = np.ascontiguousarray(np.asarray(kidx, np.uint8))
+    if codec == "png":
+        import cv2
+
+        ok, buf = cv2.imencode(".png", k, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        if not ok:  # pragma: no cover - cv2 always encodes a uint8 image
+            raise RuntimeError("cv2 could not PNG-encode the rate map")
+        return buf.tobytes()
+    if codec != "deflate":
+        raise ValueError(f"rate-map codec must be one of {CODECS}; got {codec!r}")
+    flat = k.reshape(-1)
+    if flat.size and int(flat.max()) < 16:
+        if flat.size % 2:
+            flat = np.append(flat, 0).astype(np.uint8)
+        packed = (flat[0::2] << 4 | flat[1::2]).astype(np.uint8).tobytes()
+    else:
+        packed = flat.tobytes()
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    deflated = c.compress(packed) + c.flush()
+    return b"\x01" + deflated if len(deflated) < len(packed) else b"\x00" + packed
+
+
+def decode_rate_map(data: bytes, shape: tuple[int, int], levels: int, codec: str = "deflate") -> np.ndarray | None:
+    """The rate map ``shape`` uint8 with every index < ``levels``, or None when ``data`` does not decode to
+    one (never raises)."""
+    h, w = int(shape[0]), int(shape[1])
+    n = h * w
+    try:
+        if codec == "png":
+            import cv2
+
+            img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+            if img is None or img.dtype != np.uint8 or img.shape != (h, w):
+                return None
+            k = img
+        else:
+            if not data:
+                return None
+            body = data[1:]
+            if data[0] == 1:
+                d = zlib.decompressobj(-15)
+                body = d.decompress(body, n + 1)
+                if d.unconsumed_tail or not d.eof:
+                    return None
+            elif data[0] != 0:
+                return None
+            if levels <= 16:
+                if len(body) != (n + 1) // 2:
+                    return None
+                b = np.frombuffer(body, np.uint8)
+                flat = np.empty(2 * b.size, np.uint8)
+                flat[0::2], flat[1::2] = b >> 4, b & 0x0F
+                k = flat[:n].reshape(h, w)
+            else:
+                if len(body) != n:
+                    return None
+                k = np.frombuffer(body, np.uint8).reshape(h, w)
+    except (zlib.error, ValueError, IndexError):
+        return None
+    if k.size and int(k.max()) >= levels:
+        return None
+    return np.ascontiguousarray(k, np.uint8)
+
+
+# --------------------------------------------------------------------------------------------- side PDU
+@dataclass(frozen=True)
+class SideInfo:
+    """A parsed side PDU (see the module docstring)."""
+
+    frame: int
+    quality: int
+    codec: str
+    sym_start: int
+    sym_count: int
+    z_bytes: bytes
+    k_bytes: bytes
+
+
+def pack_side(info: SideInfo) -> bytes:
+    if not 0 <= info.quality < 16:
+        raise ValueError("quality must be in 0..15")
+    body = bytearray([SIDE_TAG, info.quality | (CODECS.index(info.codec) << 4)])
+    for v in (info.frame, info.sym_start, info.sym_count, len(info.z_bytes)):
+        put_varint(body, v)
+    body += info.z_bytes + info.k_bytes
+    return _with_crc(body)
+
+
+def parse_side(payload: bytes) -> SideInfo | None:
+    """A side PDU, or None when it is not one (wrong tag, CRC, framing). Never raises."""
+    body = _check_crc(bytes(payload))
+    if body is None or len(body) < 2 or body[0] != SIDE_TAG or body[1] >> 5:
+        return None
+    try:
+        pos = 2
+        vals = []
+        for _ in range(4):
+            v, pos = get_varint(body, pos)
+            vals.append(v)
+    except ValueError:
+        return None
+    frame, start, count, nz = vals
+    if pos + nz > len(body):
+        return None
+    codec_bit = (body[1] >> 4) & 1
+    return SideInfo(frame, body[1] & 0x0F, CODECS[codec_bit], start, count, bytes(body[pos:pos + nz]),
+                    bytes(body[pos + nz:]))
+
+
+# --------------------------------------------------------------------------------------------- digital symbols
+def pack_symbols_pdu(frame: int, symbols: np.ndarray, bits: int, clip: float = DIGITAL_CLIP) -> bytes:
+    """A frame's complex symbols, I and Q uniformly quantised to ``bits`` bits over [−clip, clip]."""
+    s = np.asarray(symbols, np.complex64)
+    iq = np.stack([s.real, s.imag], axis=-1).reshape(-1).astype(np.float64)
+    levels = (1 << bits) - 1
+    q = np.rint((np.clip(iq, -clip, clip) + clip) / (2 * clip) * levels).astype(np.int64)
+    body = bytearray([SYM_TAG])
+    put_varint(body, frame)
+    put_varint(body, s.size)
+    body.append(bits)
+    if q.size:
+        shifts = np.arange(bits - 1, -1, -1)
+        body += np.packbits(((q[:, None] >> shifts) & 1).astype(np.uint8).reshape(-1)).tobytes()
+    return _with_crc(body)
+
+
+def parse_symbols_pdu(payload: bytes, clip: float = DIGITAL_CLIP, max_count: int = 1 << 26
+                      ) -> tuple[int, np.ndarray] | None:
+    """``(frame, symbols complex64)`` of a symbol PDU, or None (never raises)."""
+    body = _check_crc(bytes(payload))
+    if body is None or body[0] != SYM_TAG:
+        return None
+    try:
+        frame, pos = get_varint(body, 1)
+        count, pos = get_varint(body, pos)
+        if pos >= len(body) or count > max_count:
+            return None
+        bits = body[pos]
+        pos += 1
+    except ValueError:
+        return None
+    if not 2 <= bits <= 16:
+        return None
+    need = (2 * count * bits + 7) // 8
+    if len(body) - pos != need:
+        return None
+    raw = np.unpackbits(np.frombuffer(body[pos:], np.uint8))[: 2 * count * bits].reshape(-1, bits).astype(np.int64)
+    q = (raw << np.arange(bits - 1, -1, -1)).sum(axis=1) if count else np.zeros(0, np.int64)
+    iq = q / ((1 << bits) - 1) * 2 * clip - clip
+    return frame, (iq[0::2] + 1j * iq[1::2]).astype(np.complex64)

@@ -1,0 +1,207 @@
+"""PVSC on the training engine (002_165f6aebfafa3581.txt §II-C, §III-D, §IV-A): the adapter and its recipes.
+
+::
+
+    batch (B,3,T,H,W) ─► PvscModel.train_clip (frame 0 intra, the rest P-frames; one preset per clip)
+       branch "ideal": recon = x̂^ideal (eq. 26), buffer F^ideal                        stage 1
+       branch "full":  recon = x̂ (receiver, AWGN/Rayleigh), pairs ideal = x̂^ideal, tx = x̂^tx   stages 2–3
+    terms: rate = L_rate (eq. 25 in channel uses per source sample); reconstructions carry ω_q in their gradient
+    loss  = Σ_b ω_b Σ_{x^rec ∈ R_t} (λ_rec L1 + λ_per LPIPS + λ_adv hinge-GAN) + rate          eq. (27)
+
+Eq. (27) weights the distortion of preset q by ω_q and adds the rate. The engine's generic terms are batch
+means without per-clip weights, so the adapter scales the gradient that flows through each clip's
+reconstructions by ω_q (:func:`omega_weighted`): the parameters get exactly eq. (27)'s gradient for a batch of
+clips with mixed presets. (Dividing the rate by ω_q instead would give each preset the same minimiser on its
+own, but not with shared parameters: clips of ω = 0.001 would get 1000× the weight and drive every preset
+to zero rate.) Stage options: ``branch`` (ideal | full), ``quantization``
+(noise | ste), ``snr_db``, ``channel`` (awgn | rayleigh), ``csi_nmse_db``, ``rate_set`` (overcomplete |
+distilled), ``quality`` (−1: a random preset per clip), ``eta``.
+
+Groups: ``analysis`` (F_ext), ``context`` (C_ext), ``entropy`` (H_enc, H_dec, factorized prior, E_s),
+``synthesis`` (G), ``quality`` (the preset vectors), ``f_tx``, ``f_rx`` — each over both the intra and
+the P-frame codec.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tokcom.errors import InputError
+from tokcom.schemes.pvsc.config import PvscArch, get_arch
+from tokcom.schemes.pvsc.model import PvscModel
+from tokcom.train.losses import psnr_db
+from tokcom.train.model import StepContext, StepOutput, TrainableModel
+from tokcom.train.recipe import Recipe, Stage, TrainableSpec, register_trainable
+
+GROUPS = {"analysis": ("f_ext",), "context": ("c_ext",), "entropy": ("h_enc", "h_dec", "prior", "spatial"),
+          "synthesis": ("g",), "f_tx": ("f_tx",), "f_rx": ("f_rx",)}
+
+
+def omega_weighted(recon: torch.Tensor, omega: torch.Tensor) -> torch.Tensor:
+    """eq. (27)'s ω_t on every distortion term of a clip, through the engine's batch-mean losses.
+
+    ``recon`` ``(B, ...)``, ``omega`` ``[B]``: the same values, with the gradient that reaches the model through
+    clip b scaled by ω_b. Every distortion term (L1, LPIPS, the generator's hinge term) is a function of the
+    reconstruction against a constant target, so its gradient w.r.t. the parameters becomes ω_b times the
+    clip's — exactly the gradient of Σ_b (ω_b D_b + R_b) — while the logged values stay unweighted."""
+    w = omega.to(recon.dtype).view(-1, *([1] * (recon.dim() - 1)))
+    return recon.detach() + (recon - recon.detach()) * w  # value: exactly recon; gradient: ω_b
+
+
+class PvscTrainable(TrainableModel):
+    """The adapter: a :class:`PvscModel` with the overcomplete rate heads (§III-D stage 2).
+
+    Args:
+        name: ``pvsc-paper`` or ``pvsc-small``: the export's file name, which the scheme's ``model=paper`` /
+            ``model=small`` loads.
+        arch: the architecture name; further keyword options override its fields (``--arch c_y=96``).
+    """
+
+    find_unused_parameters = True  # stage 1 never runs F_tx / F_rx
+
+    def __init__(self, name: str, arch: str | PvscArch, **overrides: Any) -> None:
+        super().__init__()
+        self.name = name
+        self.arch = get_arch(arch, **overrides)
+        self.model = PvscModel(self.arch, self.arch.overcomplete)
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        groups: dict[str, list[nn.Parameter]] = {g: [] for g in (*GROUPS, "quality")}
+        for codec in (self.model.intra, self.model.inter):
+            for g, mods in GROUPS.items():
+                for m in mods:
+                    mod = getattr(codec, m)
+                    if mod is not None:
+                        groups[g].extend(mod.parameters())
+            groups["quality"].extend(p for n, p in codec.named_parameters(recurse=False))
+        return groups
+
+    def training_step(self, batch: torch.Tensor, ctx: StepContext) -> StepOutput:
+        arch = self.arch
+        b = batch.shape[0]
+        q = int(ctx.option("quality", -1))
+        if q < 0:
+            quality = torch.randint(0, arch.num_qualities, (b,), generator=ctx.generator)
+        elif q < arch.num_qualities:
+            quality = torch.full((b,), q, dtype=torch.int64)
+        else:
+            raise InputError(f"stage option quality must be < {arch.num_qualities}; got {q}")
+        branch = str(ctx.option("branch", "full"))
+        if branch not in ("ideal", "full"):
+            raise InputError(f"stage option branch must be ideal or full; got {branch!r}")
+        rate_set = str(ctx.option("rate_set", "distilled"))
+        if rate_set not in ("distilled", "overcomplete"):
+            raise InputError(f"stage option rate_set must be distilled or overcomplete; got {rate_set!r}")
+        rates = arch.overcomplete if rate_set == "overcomplete" else arch.rates
+        nmse = ctx.option("csi_nmse_db", None)
+        out = self.model.train_clip(
+            batch, quality, mode=str(ctx.option("quantization", "ste")), branch=branch,
+            snr_db=float(ctx.option("snr_db", 10.0)), channel=str(ctx.option("channel", "awgn")),
+            csi_nmse_db=float(nmse) if nmse is not None else None, rates=rates,
+            eta=float(ctx.option("eta", arch.eta)), generator=ctx.generator)
+        omega = torch.tensor(arch.omegas, device=batch.device)[quality.to(batch.device)]
+        terms = {"rate": out["rate"].mean()}  # eq. (27): + L_rate(t), unweighted
+        logs = {"cbr": float(out["rate"].detach().mean()), "bits_z": float(out["bits_z"].mean()),
+                "bits_k": float(out["bits_k"].mean()), "k_mean": float(out["k_mean"].mean()),
+                "psnr_ideal": psnr_db(out["ideal"], batch)}
+        if branch == "ideal":
+            return StepOutput(recon=omega_weighted(out["ideal"], omega), target=batch, terms=terms, logs=logs)
+        logs.update(psnr_tx=psnr_db(out["tx"], batch), psnr_rx=psnr_db(out["rx"], batch))
+        return StepOutput(recon=omega_weighted(out["rx"], omega), target=batch,
+                          pairs={"ideal": (omega_weighted(out["ideal"], omega), batch),
+                                 "tx": (omega_weighted(out["tx"], omega), batch)},
+                          terms=terms, logs=logs)
+
+    def describe(self) -> dict[str, Any]:
+        return {"arch": self.arch.to_dict(), "paper": "002_165f6aebfafa3581.txt",
+                "params_distilled": int(sum(v.numel() for v in self.model.distilled_state().values())),
+                "params_training": int(sum(p.numel() for p in self.model.parameters()))}
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        return self.model.state_dict()
+
+    def load_weights(self, state: dict[str, torch.Tensor], source: str = "") -> None:
+        """A checkpoint (every head) or an export (the distilled heads only: the other heads keep their
+        initialisation); anything else that does not fit is an error."""
+        state = {k.removeprefix("model."): v for k, v in state.items()}
+        res = self.model.load_state_dict(state, strict=False)
+        missing = [k for k in res.missing_keys if ".heads." not in k]
+        if missing or res.unexpected_keys:
+            bad = (missing + list(res.unexpected_keys))[:4]
+            raise InputError(f"{source or 'weights'}: do not fit {self.name} ({self.arch.name}): {bad}")
+
+    def export(self, directory: Path, record: dict[str, Any]) -> Path:
+        """``<name>.safetensors`` (fp16; rate-set distillation: only the distilled set's heads) + ``.json``
+        (arch, sha256, training record) — what ``--set weights=...`` and the shipped file load."""
+        from tokcom.tokenizers.weights_io import save_weights
+
+        meta = {"name": self.name, "arch": self.arch.to_dict(), "paper": "002_165f6aebfafa3581.txt",
+                "training": record}
+        return save_weights(self.name, self.model.distilled_state(), meta, directory)
+
+
+# --------------------------------------------------------------------------------------------- recipes
+_PAPER_LOSS = {"l1": 1.0, "lpips_vgg": 0.8}  # λ_rec, λ_per (§IV-A)
+_ADV = 0.1  # λ_adv
+
+
+def _losses(perc: str, branch: str, gan: bool, pairs: tuple[str, ...] = ("", "ideal", "tx")) -> dict[str, float]:
+    """Eq. (27)'s weights over the reconstructions of a branch (the main pair is x̂ or x̂^ideal)."""
+    out: dict[str, float] = {"rate": 1.0}
+    names = ("",) if branch == "ideal" else pairs
+    for p in names:
+        pre = f"{p}." if p else ""
+        out[f"{pre}l1"] = 1.0
+        out[f"{pre}{perc}"] = 0.8
+        if gan:
+            out[f"{pre}gan"] = _ADV
+    return out
+
+
+def _recipe(name: str, perc: str, steps: tuple[int, int, int, int, int], lr: float, lr_fine: float,
+            frames: tuple[int, int, int, int, int], description: str, **geometry: int) -> Recipe:
+    s1, s2, s3, s4, s5 = steps
+    f1, f2, f3, f4, f5 = frames
+    ideal = {"branch": "ideal"}
+    full = {"branch": "full", "quantization": "ste", "snr_db": 10.0, "channel": "awgn"}
+    warm = max(1, min(1000, s1 // 20))
+    return Recipe(name, (
+        # stage 1 (§III-D): only the ideal decoding branch; F_tx / F_rx frozen; noise, then STE + GAN
+        Stage("ideal-noise", s1, lr=lr, warmup=warm, frames=f1, freeze=("f_tx", "f_rx"),
+              losses=_losses(perc, "ideal", False), options={**ideal, "quantization": "noise"}, **geometry),
+        Stage("ideal-ste-gan", s2, lr=lr, warmup=0, frames=f2, freeze=("f_tx", "f_rx"), gan=True,
+              gan_start=min(200, s2 // 10), losses=_losses(perc, "ideal", True),
+              options={**ideal, "quantization": "ste"}, **geometry),
+        # stage 2: the ideal branch fixed, F_tx / F_rx over AWGN 10 dB with the overcomplete rate set
+        Stage("channel", s3, lr=lr, warmup=warm, frames=f3, train=("f_tx", "f_rx"),
+              losses=_losses(perc, "full", False, ("", "tx")), options={**full, "rate_set": "overcomplete"},
+              reset_optimizer=True, **geometry),
+        # stage 3: everything at a lower lr, then rate-set distillation (the distilled set only)
+        Stage("joint", s4, lr=lr_fine, warmup=0, frames=f4, gan=True, losses=_losses(perc, "full", True),
+              options={**full, "rate_set": "overcomplete"}, **geometry),
+        Stage("distill", s5, lr=lr_fine, warmup=0, frames=f5, gan=True, losses=_losses(perc, "full", True),
+              options={**full, "rate_set": "distilled"}, **geometry),
+    ), description=description, betas=(0.9, 0.999))
+
+
+# §IV-A: Adam (0.9, 0.999), lr 1e-4 then 1e-5 for the end-to-end fine-tune, batch 8, 256² crops, GOP curriculum
+# to 7, LPIPS-VGG, AWGN 10 dB. The step counts are ours (the paper gives none).
+PAPER_RECIPE = _recipe("paper", "lpips_vgg", (200_000, 200_000, 150_000, 100_000, 50_000), 1e-4, 1e-5,
+                       (2, 3, 5, 7, 7), "§III-D three stages (ideal noise → STE+GAN → channel-aware coding with "
+                       "the overcomplete rate set → joint fine-tune at 1e-5 → rate-set distillation), GOP 2→7")
+# CPU-sized: 128² crops, batch 4, GOP 2→5, LPIPS-alex (a 10× cheaper network than VGG on CPU), higher lr
+SMALL_RECIPE = _recipe("default", "lpips_alex", (3000, 3000, 3000, 2000, 1000), 5e-4, 5e-5, (2, 3, 4, 5, 5),
+                       "the paper's stages on a CPU budget: 128² crops, GOP 2→5, LPIPS-alex, lr 5e-4 / 5e-5")
+
+register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
+                                 {"default": PAPER_RECIPE, "paper": PAPER_RECIPE}, frames=7, crop=256, batch=8,
+                                 description="PVSC (002) paper architecture, C_y = C_z = 128: the three-stage "
+                                             "recipe of §III-D"))
+register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-small", "small", **opts),
+                                 {"default": SMALL_RECIPE, "paper": PAPER_RECIPE}, frames=5, crop=128, batch=4,
+                                 description="PVSC (002) small architecture (~0.4 M parameters): the §III-D "
+                                             "stages sized for a CPU"))

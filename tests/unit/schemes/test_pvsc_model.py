@@ -1,0 +1,184 @@
+"""PVSC's codec pieces (002_165f6aebfafa3581.txt): rate sets and rate matching (eq. 14, l = ⌈k/2⌉), shapes of
+the P-frame / intra codecs and of the training branches, the side information round trips (b_z through the
+entropy coder bit-exact, b_k lossless), the digital symbol PDUs, and rate-set distillation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tokcom.schemes.pvsc import bitstream as bs
+from tokcom.schemes.pvsc.config import (
+    ARCHS,
+    PAPER_RATE_SET,
+    PvscArch,
+    overcomplete_rate_set,
+    scaled_rate_set,
+    symbols_for,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def model():
+    from tokcom.schemes.pvsc.model import PvscModel
+
+    torch.manual_seed(0)
+    return PvscModel(ARCHS["small"]).eval()
+
+
+def test_rate_sets_and_symbol_lengths():
+    from tokcom.schemes.pvsc.model import dims_mask, snap_rates, symbol_lengths
+
+    assert scaled_rate_set(128) == PAPER_RATE_SET == ARCHS["paper"].rates  # §IV-A
+    small = scaled_rate_set(64)
+    assert small == (0, 2, 4, 6, 8, 10, 12, 14, 18, 22, 26, 30, 34, 42, 50, 64) == ARCHS["small"].rates
+    assert overcomplete_rate_set(8) == (0, 2, 4, 6, 8)
+    assert set(ARCHS["small"].rates) <= set(ARCHS["small"].overcomplete)
+    assert [symbols_for(k) for k in (0, 1, 2, 3, 4, 127, 128)] == [0, 1, 1, 2, 2, 64, 64]  # l = ⌈k/2⌉
+    # rate matching: the nearest value of the set (ties to the smaller), NaN → 0
+    kt = torch.tensor([0.0, 0.9, 1.0, 1.1, 15.9, 16.0, 17.0, 1e9, float("nan"), -3.0])
+    idx = snap_rates(kt, small)
+    assert [small[i] for i in idx.tolist()] == [0, 0, 0, 2, 14, 14, 18, 64, 0, 0]
+    assert symbol_lengths(idx, small).tolist() == [symbols_for(small[i]) for i in idx.tolist()]
+    m = dims_mask(torch.tensor([[0, 3]]), (0, 4, 6, 7))  # k = 0 and k = 7 → 0 and 8 real dimensions
+    assert m.shape == (1, 2, 8) and m[0, 0].sum() == 0 and m[0, 1].sum() == 8
+    from tokcom.errors import InputError
+
+    with pytest.raises(InputError):
+        PvscArch(rates=(2, 4))  # must start at 0
+
+
+def test_frame_codec_shapes_and_power(model):
+    from tokcom.schemes.pvsc.model import unpack_symbols
+
+    x = torch.rand(1, 3, 64, 128) * 2 - 1
+    code, x_tx, ref = model.encode_frame(x, None, 2, 0.2)  # I-frame
+    assert code.kidx.shape == (4, 8) and code.kidx.dtype == np.uint8 and code.z_shape == (1, 32, 1, 2)
+    assert code.symbols.dtype == np.complex64 and code.symbols.size == model.frame_symbols(code.kidx)
+    assert abs(float(np.mean(np.abs(code.symbols) ** 2)) - 1.0) < 1e-4  # eq. (2), P = 1 per frame
+    assert x_tx.shape == (1, 3, 64, 128) and ref.feat.shape == (1, 32, 8, 16) and ref.state.shape == (1, 4, 8, 32)
+    back = unpack_symbols(code.symbols, torch.from_numpy(code.kidx.astype(np.int64))[None], model.arch.rates)
+    assert back.shape == (1, 4, 8, 64) and torch.count_nonzero(back) <= 2 * code.symbols.size
+    code_p, x_p, ref_p = model.encode_frame(x, ref, 4, 0.2)  # P-frame with the buffer
+    assert code_p.kidx.shape == (4, 8) and x_p.shape == x.shape and ref_p.state.shape == ref.state.shape
+    # η scales eq. (14): η = 0 sends no symbol at all
+    code0, _, _ = model.encode_frame(x, None, 2, 0.0)
+    assert code0.symbols.size == 0 and not code0.kidx.any()
+
+
+def test_training_branches_shapes_and_gradients():
+    from tokcom.schemes.pvsc.model import PvscModel
+
+    arch = ARCHS["small"]
+    torch.manual_seed(1)
+    m = PvscModel(arch, arch.overcomplete)
+    x = torch.rand(2, 3, 2, 64, 64) * 2 - 1
+    g = torch.Generator().manual_seed(0)
+    out = m.train_clip(x, torch.tensor([0, 4]), mode="noise", branch="ideal", generator=g)
+    assert set(out) == {"ideal", "rate", "bits_z", "bits_k", "k_mean"} and out["ideal"].shape == x.shape
+    out["rate"].sum().backward()
+    assert m.inter.h_enc.net[0].weight.grad is not None  # the rate term reaches the entropy model
+    m.zero_grad()
+    out = m.train_clip(x, torch.tensor([1, 3]), mode="ste", branch="full", rates=arch.overcomplete,
+                       snr_db=10.0, generator=g)
+    assert {k: tuple(out[k].shape) for k in ("ideal", "tx", "rx")} == {k: tuple(x.shape) for k in ("ideal", "tx", "rx")}
+    (out["rx"] - x).abs().mean().backward()
+    assert m.inter.f_tx.inp.weight.grad is not None and m.inter.f_rx.out.weight.grad is not None
+    out = m.train_clip(x, torch.tensor([2, 2]), branch="full", channel="rayleigh", csi_nmse_db=-20.0, generator=g)
+    assert torch.isfinite(out["rx"]).all()
+
+
+def test_side_information_round_trips(model):
+    """b_z through the factorized prior's range coder is bit-exact; b_k is lossless (deflate and PNG)."""
+    rng = np.random.default_rng(0)
+    z = torch.randn(1, 32, 2, 3) * 4
+    prior = model.inter.prior
+    data = prior.compress(z)
+    z_hat, ok = prior.decompress(data, z.shape)
+    assert ok and torch.equal(z_hat, torch.round(z))
+    for shape, levels in (((4, 4), 16), ((5, 7), 16), ((3, 9), 200), ((1, 1), 1)):
+        k = rng.integers(0, levels, shape).astype(np.uint8)
+        for codec in bs.CODECS:
+            kb = bs.encode_rate_map(k, codec)
+            assert np.array_equal(bs.decode_rate_map(kb, shape, levels, codec), k)
+            assert bs.decode_rate_map(kb, (shape[0] + 2, shape[1]), levels, codec) is None  # wrong size
+    assert bs.decode_rate_map(bs.encode_rate_map(np.full((2, 2), 9, np.uint8)), (2, 2), 8) is None  # range
+    assert bs.decode_rate_map(b"\x01garbage", (4, 4), 16) is None and bs.decode_rate_map(b"", (4, 4), 16) is None
+    flat = np.zeros((16, 16), np.uint8)
+    assert len(bs.encode_rate_map(flat)) < 8  # a uniform map deflates to a few bytes
+    si = bs.SideInfo(frame=300, quality=3, codec="png", sym_start=70000, sym_count=129, z_bytes=data,
+                     k_bytes=b"kmap")
+    pdu = bs.pack_side(si)
+    assert bs.parse_side(pdu) == si
+    bad = bytearray(pdu)
+    bad[3] ^= 1
+    assert bs.parse_side(bytes(bad)) is None and bs.parse_side(pdu[:-1]) is None and bs.parse_side(b"") is None
+    buf = bytearray()
+    for v in (0, 127, 128, 2**31):
+        bs.put_varint(buf, v)
+    pos, vals = 0, []
+    for _ in range(4):
+        v, pos = bs.get_varint(bytes(buf), pos)
+        vals.append(v)
+    assert vals == [0, 127, 128, 2**31]
+
+
+def test_digital_symbol_pdus():
+    rng = np.random.default_rng(1)
+    s = ((rng.normal(size=50) + 1j * rng.normal(size=50)) / np.sqrt(2)).astype(np.complex64)
+    for bits in (4, 8, 12):
+        frame, back = bs.parse_symbols_pdu(bs.pack_symbols_pdu(7, s, bits))
+        assert frame == 7 and back.shape == s.shape
+        clipped = np.clip(s.real, -4, 4) + 1j * np.clip(s.imag, -4, 4)
+        assert np.max(np.abs(back - clipped)) <= 8 / (2**bits - 1) * 0.51 * np.sqrt(2) + 1e-6
+    assert bs.parse_symbols_pdu(bs.pack_symbols_pdu(0, s[:0], 8))[1].size == 0
+    assert bs.parse_symbols_pdu(b"S\x00\x05\x08") is None
+
+
+def test_distilled_state_keeps_only_the_rate_set():
+    from tokcom.schemes.pvsc.model import PvscModel
+
+    arch = ARCHS["small"]
+    big = PvscModel(arch, arch.overcomplete)
+    sd = big.distilled_state()
+    heads = {k.split(".heads.")[1].split(".")[0] for k in sd if ".heads." in k}
+    assert heads == {f"k{r}" for r in arch.rates}
+    small = PvscModel(arch)
+    small.load_state_dict(sd)  # strict: exactly the shipped model's tensors
+    assert sum(v.numel() for v in sd.values()) == sum(p.numel() for p in small.parameters())
+    assert sum(p.numel() for p in small.parameters()) < 600_000  # "a few hundred K parameters"
+
+
+def test_rate_control_ladder_and_search():
+    from tokcom.schemes.pvsc.ratecontrol import gop_share, ladder, search
+
+    lad = ladder(5)
+    assert [c.label for c in lad] == ["q4", "q3", "q2", "q1", "q0", "q0 η×0.5", "q0 η×0.25", "q0 η×0",
+                                      "q0 η×0 I-only"]
+    assert [c.label for c in ladder(5, 2)][:2] == ["q2", "q2 η×0.5"]
+    assert gop_share(1000, 10, 4) == 400 and gop_share(-5, 10, 4) == 0 and gop_share(7, 0, 4) == 7
+    for n in range(1, 10):
+        for thr in range(n + 1):  # candidate i fits iff i ≥ thr
+            for start in range(n):
+                calls: list[int] = []
+
+                def fits(i: int, calls=calls, thr=thr) -> bool:
+                    calls.append(i)
+                    return i >= thr
+
+                assert search(n, fits, start) == (thr if thr < n else None)
+                assert len(calls) <= 2 * n.bit_length() + 2
+    # costs that do not fall along the ladder: whatever is returned still fits
+    costs = [9, 3, 7, 2, 8]
+    got = search(5, lambda i: costs[i] <= 5, 0)
+    assert costs[got] <= 5

@@ -1,0 +1,239 @@
+"""The pvsc scheme over the link (002_165f6aebfafa3581.txt): transmitter/receiver buffer alignment under an
+ideal channel, the budget never exceeded by the transmission it plans, digital carriage over the erasure
+link, the damaged-receiver cases (NaN/inf/huge symbols, lost or corrupted b_z / b_k / I-frame), weights."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tokcom.errors import WeightsUnavailable
+from tokcom.link.base import build_link
+from tokcom.pipeline import simulate
+from tokcom.schemes.base import build_scheme
+from tokcom.types import Rate, Reception
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def clip(sample_path):
+    from tokcom.video import read_video
+
+    return read_video(sample_path, start=40, frames=8, size="80x64")  # not a multiple of 64: padded
+
+
+@pytest.fixture(scope="module")
+def sent(clip):
+    s = build_scheme("pvsc", {"weights": "random", "gop": 4})
+    state = build_link("awgn", {"snr_db": 6.0}).state(clip.info, Rate(cbr=0.1))
+    tx, rec = s.encode_with_recon(clip, state, np.random.default_rng(0), keep_recon=True)
+    return s, tx, rec
+
+
+def _decode(s, tx, packets=None, symbols="same"):
+    sym = tx.symbols.copy() if isinstance(symbols, str) else symbols
+    return s.decode(Reception(tx.info, tuple(tx.packets if packets is None else packets), sym),
+                    np.random.default_rng(0))
+
+
+def test_ideal_channel_gives_identical_reconstructions(sent, clip):
+    """eqs. (22)–(24): the transmitter's buffer update runs the receiver's path, so over an ideal channel the
+    two ends hold the same buffers and reconstruct the same frames, bit for bit."""
+    s, tx, rec = sent
+    rep = tx.report
+    assert rep.carriage == "analog" and not rep.trained and rep.weights_sha256 == "random-init"
+    assert [g.frames for g in rep.gops] == [4, 4] and all(g.sent for g in rep.gops)
+    assert [f.kind for f in rep.frames_tx] == ["I", "P", "P", "P"] * 2
+    assert len(tx.packets) == 8 and all(p.stream == "side" and p.priority == 2 for p in tx.packets)
+    assert tx.symbols.size == rep.symbols == sum(f.symbols for f in rep.frames_tx)
+    assert float(np.mean(np.abs(tx.symbols) ** 2)) <= 1.0 + 1e-5  # eq. (2)
+    dec = _decode(s, tx)
+    assert np.array_equal(dec.video.frames, rec)
+    assert dec.frames_decoded == 8 and all(f.status == "ok" for f in dec.report.frames_rx)
+    # the receiver maps PDUs by their frame index: any order decodes the same
+    dec = _decode(s, tx, packets=list(reversed(tx.packets)))
+    assert np.array_equal(dec.video.frames, rec)
+    # the frame map: each frame needs its side PDU and its symbols
+    shares = tx.frame_map.shares(8, np.ones(8, bool))
+    assert np.all(shares == 1.0)
+    lost0 = np.ones(8, bool)
+    lost0[0] = False
+    assert tx.frame_map.shares(8, lost0)[0] == 0.0
+
+
+def test_rate_map_picture_shows_the_sent_rate_maps(sent, clip):
+    """The report's picture: one tile per pictured frame, coloured by the sent k_t (eq. 14)."""
+    from tokcom.schemes.pvsc.pictures import pictured_frames, rate_map_picture
+
+    _, tx, _ = sent
+    pic = tx.artifacts["rate_maps"]
+    assert pic.dtype == np.uint8 and pic.ndim == 3 and pic.shape[2] == 3
+    assert pic.shape[0] == 2 * 64 + 2 and pic.shape[1] == 4 * 80 + 3 * 2  # 8 frames, 4 per row
+    assert pictured_frames(range(40)) == [0, 6, 11, 17, 22, 28, 33, 39]
+    rates = (0, 2, 64)
+    lo = rate_map_picture(clip.frames, {0: np.zeros((4, 5), np.uint8)}, rates)
+    hi = rate_map_picture(clip.frames, {0: np.full((4, 5), 2, np.uint8)}, rates)
+    assert lo.shape == hi.shape == (64, 80, 3)
+    # jet: rate 0 tints blue, the maximum rate tints red
+    assert lo[..., 2].mean() > lo[..., 0].mean() and hi[..., 0].mean() > hi[..., 2].mean()
+
+
+@pytest.mark.parametrize("link_name", ["awgn", "rayleigh", "erasure"])
+def test_budget_is_never_exceeded_by_the_plan(clip, link_name):
+    link = build_link(link_name)
+    s = build_scheme("pvsc", {"weights": "random", "gop": 4})
+    chosen = []
+    for cbr in (2e-4, 0.01, 0.03, 0.08, 0.3, 5.0):
+        state = link.state(clip.info, Rate(cbr=cbr))
+        tx = s.encode(clip, state, np.random.default_rng(0))
+        uses = sum(link.packet_channel_uses(p) for p in tx.packets) + (0 if tx.symbols is None else tx.symbols.size)
+        assert uses <= state.channel_use_budget, (cbr, uses, state.channel_use_budget)
+        assert uses == tx.report.channel_uses_planned
+        assert (tx.symbols is None) == (link_name == "erasure")
+        chosen.append(tx.report.qualities)
+    assert chosen[0] == (None, None)  # a starved budget: nothing fits, nothing is sent
+    assert chosen[-1] == (4, 4)  # a generous one: the highest preset (digital carriage needs more)
+    # a fixed preset is kept while it fits and falls back (η, then side information only) when it does not
+    fixed = build_scheme("pvsc", {"weights": "random", "gop": 4, "quality": 1})
+    for cbr in (0.3, 0.02):
+        state = link.state(clip.info, Rate(cbr=cbr))
+        tx = fixed.encode(clip, state, np.random.default_rng(0))
+        uses = sum(link.packet_channel_uses(p) for p in tx.packets) + (0 if tx.symbols is None else tx.symbols.size)
+        assert uses <= state.channel_use_budget
+        assert all(q in (None, 1) for q in tx.report.qualities)
+
+
+def test_pipeline_runs_and_reports(clip):
+    r = simulate(build_scheme("pvsc", {"weights": "random", "gop": 4}), clip, build_link("awgn", {"snr_db": 6.0}),
+                 0, rate=Rate(cbr=0.08), metrics=["psnr"])
+    assert r.channel_uses <= r.channel_use_budget and not r.over_budget and r.frames_decoded == 8
+    sr = r.scheme_report
+    assert sr["rate_control"] == "budget" and sr["trained"] is False and len(sr["frames_rx"]) == 8
+    assert r.provenance["weights"] == {"pvsc-small": "random-init"}
+    rec = r.to_dict()
+    from tokcom.schemes.pvsc.scheme import PvscScheme
+
+    assert "quality" in PvscScheme.summary(rec) and "untrained" in PvscScheme.curve_label(rec)
+    assert "GOP 4" in PvscScheme.describe_record(rec)
+    assert "PVSC rate control" in PvscScheme.report_sections([rec], None)
+
+
+def test_erasure_link_carries_quantised_symbols(clip):
+    r = simulate(build_scheme("pvsc", {"weights": "random", "gop": 4}), clip, build_link("erasure"), 0,
+                 metrics=["psnr"])
+    assert r.scheme_report["carriage"] == "digital" and r.frames_decoded == 8 and min(r.frame_share) == 1.0
+    assert all(f["status"] == "ok" for f in r.scheme_report["frames_rx"])
+
+
+def test_damaged_symbols_are_sanitised(sent):
+    s, tx, _ = sent
+    bad = tx.symbols.copy()
+    bad[::5] = np.nan
+    bad[1::5] = np.inf
+    bad[2::5] = 1e30 + 1e30j
+    dec = _decode(s, tx, symbols=bad)
+    assert dec.report.symbols_sanitized == len(bad[::5]) + len(bad[1::5]) + len(bad[2::5])
+    assert dec.frames_decoded == 8 and dec.video.frames.dtype == np.uint8
+    # no symbols at all (a budget that cut them, or a reception without them): decoded from side info
+    for sym in (None, np.zeros(0, np.complex64), tx.symbols[:10].copy(), np.ones((3, 3), np.complex64)):
+        dec = _decode(s, tx, symbols=sym)
+        assert dec.frames_decoded == 8 and dec.video.frames.shape == (8, 64, 80, 3)
+        assert sum(f.symbols_missing or 0 for f in dec.report.frames_rx) > 0
+    # real-valued symbols are accepted as complex with zero imaginary part
+    assert _decode(s, tx, symbols=tx.symbols.real.astype(np.float32)).frames_decoded == 8
+
+
+def test_lost_side_information_freezes_until_the_next_i_frame(sent):
+    s, tx, rec = sent
+    pk = list(tx.packets)
+    # a lost P-frame side PDU (frame 1): freeze repeats frame 0 for the rest of the GOP, then the next GOP
+    # decodes exactly as sent
+    lost = pk.copy()
+    lost[1] = None
+    dec = _decode(s, tx, packets=lost)
+    st = [f.status for f in dec.report.frames_rx]
+    assert st == ["ok", "side_lost", "frozen", "frozen", "ok", "ok", "ok", "ok"]
+    assert all(np.array_equal(dec.video.frames[t], rec[0]) for t in (1, 2, 3))
+    assert np.array_equal(dec.video.frames[4:], rec[4:]) and dec.report.buffer_resets == 1
+    # skip: only the lost frame repeats; frame 2 is decoded against the last good buffer (frame 0's)
+    skip = build_scheme("pvsc", {"weights": "random", "gop": 4, "on_loss": "skip"})
+    dec = _decode(skip, tx, packets=lost)
+    assert [f.status for f in dec.report.frames_rx][:4] == ["ok", "side_lost", "ok", "ok"]
+    # a lost I-frame: mid-grey until something decodes, its GOP frozen, the next GOP intact
+    lost = pk.copy()
+    lost[0] = None
+    dec = _decode(s, tx, packets=lost)
+    assert [f.status for f in dec.report.frames_rx][:4] == ["side_lost", "frozen", "frozen", "frozen"]
+    assert np.all(dec.video.frames[:4] == 128) and np.array_equal(dec.video.frames[4:], rec[4:])
+    # the whole side link lost: nothing decodes, every frame is grey
+    dec = _decode(s, tx, packets=[None] * len(pk))
+    assert dec.frames_decoded == 0 and np.all(dec.video.frames == 128)
+
+
+def test_corrupted_side_information_is_detected(sent):
+    from tokcom.schemes.pvsc import bitstream as bs
+
+    s, tx, rec = sent
+    pk = list(tx.packets)
+    si = bs.parse_side(pk[2].payload)
+    cases = {
+        "b_z bits flipped (good PDU CRC)": replace(si, z_bytes=si.z_bytes[:6] + bytes([si.z_bytes[6] ^ 0x10])
+                                                   + si.z_bytes[7:]),
+        "b_z truncated": replace(si, z_bytes=si.z_bytes[:3]),
+        "b_z of another frame": replace(si, z_bytes=bs.parse_side(pk[5].payload).z_bytes + b"\x00"),
+        "b_k of the wrong size": replace(si, k_bytes=bs.encode_rate_map(np.zeros((2, 2), np.uint8))),
+        "b_k garbage": replace(si, k_bytes=b"\x01\xff\xff\xff"),
+        "symbol count inconsistent": replace(si, sym_count=si.sym_count + 1),
+        "preset out of range": replace(si, quality=9),
+        "other rate-map codec": replace(si, codec="png"),
+    }
+    for what, bad in cases.items():
+        pkts = pk.copy()
+        pkts[2] = replace(pk[2], payload=bs.pack_side(bad), num_bits=None)
+        dec = _decode(s, tx, packets=pkts)
+        st = [f.status for f in dec.report.frames_rx]
+        assert st[:4] == ["ok", "ok", "side_invalid", "frozen"], what
+        assert np.array_equal(dec.video.frames[2], rec[1]) and np.array_equal(dec.video.frames[4:], rec[4:]), what
+    # a flipped bit without a good CRC: the PDU is not a side PDU at all
+    raw = bytearray(pk[2].payload)
+    raw[len(raw) // 2] ^= 4
+    pkts = pk.copy()
+    pkts[2] = replace(pk[2], payload=bytes(raw))
+    dec = _decode(s, tx, packets=pkts)
+    assert dec.report.frames_rx[2].status == "side_lost" and dec.report.pdus_unparsed == 1
+    # a symbol offset beyond the received symbols: decoded from zeros (counted as missing)
+    pkts = pk.copy()
+    pkts[3] = replace(pk[3], payload=bs.pack_side(replace(bs.parse_side(pk[3].payload), sym_start=10**7)),
+                      num_bits=None)
+    dec = _decode(s, tx, packets=pkts)
+    assert dec.report.frames_rx[3].status == "symbols_missing"
+
+
+def test_weights_missing_or_random():
+    from tokcom.schemes.pvsc.scheme import weight_files, weights_digest
+
+    s = build_scheme("pvsc", {})
+    st, _ = weight_files(s.config)
+    if not st.is_file():  # shipped weights absent: one actionable line
+        assert s.weights() == {"pvsc-small": "absent"}
+        with pytest.raises(WeightsUnavailable) as e:
+            s.model()
+        assert "\n" not in str(e.value) and "weights=random" in str(e.value)
+    r = build_scheme("pvsc", {"weights": "random", "seed": 3})
+    assert weights_digest(r.config) == "random-init"
+    a = r.model()[0].intra.f_ext.stem.weight
+    b = build_scheme("pvsc", {"weights": "random", "seed": 3}).model()[0].intra.f_ext.stem.weight
+    assert a is b or torch.equal(a, b)  # deterministic from the seed (and cached per process)
+    with pytest.raises(WeightsUnavailable):
+        build_scheme("pvsc", {"weights": "/nonexistent/pvsc-small.safetensors"}).model()

@@ -1,0 +1,118 @@
+"""PVSC on the training engine (002_165f6aebfafa3581.txt §III-D, §IV-A): parameter groups, the recipes'
+stages and weights, a 2-step run of every stage through the engine, the export loaded by the scheme."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tokcom.train.recipe import TRAINABLE, Recipe
+
+
+def _fake_nets(kind, device):
+    """Randomly initialised perceptual networks (no cached weights needed)."""
+    from tokcom.metrics import _nets
+
+    torch.manual_seed(1)
+    net = _nets.LPIPSNet("alex" if "alex" in kind else "vgg") if kind.startswith("lpips") else _nets.DISTSNet()
+    return net.to(device).eval()
+
+
+@pytest.fixture(scope="module")
+def stills(tmp_path_factory):
+    import cv2
+
+    d = tmp_path_factory.mktemp("pvsc_stills")
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        small = rng.integers(0, 255, (10, 10, 3), dtype=np.uint8)
+        cv2.imwrite(str(d / f"im{i}.png"), cv2.resize(small, (96, 96), interpolation=cv2.INTER_CUBIC))
+    return d
+
+
+def test_recipes_follow_the_paper():
+    from tokcom.train.model import check_groups
+
+    paper = TRAINABLE.get("pvsc-paper").recipe("default")
+    small = TRAINABLE.get("pvsc-small").recipe("default")
+    for r in (paper, small):
+        assert [s.name for s in r.stages] == ["ideal-noise", "ideal-ste-gan", "channel", "joint", "distill"]
+        assert r.betas == (0.9, 0.999)
+        s1, s2, s3, s4, s5 = r.stages
+        assert s1.freeze == s2.freeze == ("f_tx", "f_rx") and s3.train == ("f_tx", "f_rx")
+        assert dict(s1.options)["quantization"] == "noise" and dict(s2.options)["quantization"] == "ste"
+        assert dict(s3.options)["rate_set"] == "overcomplete" and dict(s5.options)["rate_set"] == "distilled"
+        assert dict(s3.options)["snr_db"] == 10.0 and dict(s3.options)["channel"] == "awgn"  # AWGN 10 dB first
+        assert not s1.gan and s2.gan and s4.gan and s5.gan
+        frames = [s.frames for s in r.stages]
+        assert frames == sorted(frames) and frames[0] == 2  # GOP-length curriculum
+        assert s4.lr < s3.lr  # joint fine-tune at a lower lr
+    w = paper.stages[3].loss_weights  # λ_rec 1.0, λ_per 0.8, λ_adv 0.1 over the three reconstructions
+    for p in ("", "ideal.", "tx."):
+        assert (w[f"{p}l1"], w[f"{p}lpips_vgg"], w[f"{p}gan"]) == (1.0, 0.8, 0.1)
+    assert w["rate"] == 1.0 and paper.stages[3].lr == 1e-5 and paper.stages[0].lr == 1e-4
+    m = TRAINABLE.get("pvsc-small").build({})
+    groups = check_groups(m)
+    assert set(groups) == {"analysis", "context", "entropy", "synthesis", "quality", "f_tx", "f_rx"}
+    assert all(groups.values())
+    assert m.describe()["params_distilled"] < m.describe()["params_training"]
+
+
+def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
+    from tokcom.schemes.base import build_scheme
+    from tokcom.train.engine import RunConfig, Trainer
+
+    spec = TRAINABLE.get("pvsc-small")
+    base = spec.recipe("default")
+    export = None
+    for i, stage in enumerate(base.stages):
+        st = replace(stage, steps=2, frames=min(stage.frames, 3), gan_start=0, warmup=1)
+        out = tmp_path / f"s{i}"
+        res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=Recipe(stage.name, (st,)),
+                                batch=1, crop=64, threads=1, log_every=1, ckpt_every=100,
+                                init_from=str(export) if export else ""), net_loader=_fake_nets).fit()
+        assert res.status == "done" and res.steps == 2
+        log = [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x]
+        assert len(log) == 2 and all(np.isfinite(r["loss"]) for r in log)
+        assert {"rate", "cbr", "bits_z", "k_mean"} <= set(log[-1])
+        if stage.name.startswith("ideal"):
+            assert "psnr_rx" not in log[-1]
+        else:
+            assert {"psnr_rx", "psnr_tx", "tx.l1"} <= set(log[-1])
+        if stage.gan:
+            assert "disc" in log[-1] and "gan" in log[-1]
+        export = res.export
+    meta = json.loads(export.with_suffix(".json").read_text())
+    assert meta["arch"]["name"] == "small" and meta["training"]["steps"] == 2 and meta["sha256"]
+    from safetensors.torch import load_file
+
+    heads = {k.split(".heads.")[1].split(".")[0] for k in load_file(str(export)) if ".heads." in k}
+    assert heads == {f"k{r}" for r in meta["arch"]["rates"]}  # rate-set distillation at export
+    s = build_scheme("pvsc", {"weights": str(export)})
+    _, info = s.model()
+    assert info["trained"] and s.weights()["pvsc-small"] == meta["sha256"]
+
+
+def test_omega_weights_each_clips_distortion_gradient():
+    """eq. (27): a batch of mixed presets gets Σ_b ω_b D_b's gradient through the engine's batch-mean L1;
+    the values are unchanged."""
+    from tokcom.schemes.pvsc.trainable import omega_weighted
+
+    torch.manual_seed(0)
+    p = torch.randn(3, 2, 4, requires_grad=True)
+    target = torch.zeros(3, 2, 4)
+    omega = torch.tensor([0.001, 0.42, 0.88])
+    rec = omega_weighted(p * 2, omega)
+    assert torch.equal(rec.detach(), (p * 2).detach())
+    torch.nn.functional.l1_loss(rec, target).backward()
+    got = p.grad.clone()
+    p.grad = None
+    per_clip = torch.stack([torch.nn.functional.l1_loss(p[b] * 2, target[b]) for b in range(3)])
+    (omega * per_clip).mean().backward()
+    assert torch.allclose(got, p.grad, atol=1e-7)
+    assert got[0].abs().max() < 0.01 * got[2].abs().max()  # the ω = 0.001 clip barely pulls
