@@ -43,6 +43,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "resivid": ["--quick"],
     "tokencom": ["--quick"],
     "pvsc": ["--quick"],
+    "fuzz": ["--quick"],
 }
 
 # Output that means "an optional dependency is missing here", not "the bench is broken".
