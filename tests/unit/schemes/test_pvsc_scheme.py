@@ -237,3 +237,23 @@ def test_weights_missing_or_random():
     assert a is b or torch.equal(a, b)  # deterministic from the seed (and cached per process)
     with pytest.raises(WeightsUnavailable):
         build_scheme("pvsc", {"weights": "/nonexistent/pvsc-small.safetensors"}).model()
+
+
+def test_report_shows_rate_maps_and_rate_control(tmp_path):
+    """The sweep report's pvsc section: one rate-map figure per clip and rate target (the SNR nearest 6 dB),
+    and the per-GOP preset table."""
+    from tokcom.schemes.pvsc.report import report_sections
+
+    (tmp_path / "images").mkdir()
+    recs = []
+    for snr in (0.0, 6.0, 12.0):
+        name = f"images/p{snr:g}-rate_maps.png"
+        (tmp_path / name).write_bytes(b"png")
+        recs.append({"scheme": "pvsc", "input": "clips/bikes.mp4", "config": {"snr_db": snr, "cbr": 0.01},
+                     "artifacts": {"rate_maps": name},
+                     "scheme_report": {"gop": 8, "trained": True, "qualities": [4, 3],
+                                       "gops": [{"candidate": "q4"}, {"candidate": "q3"}]}})
+    recs.append({**recs[0], "artifacts": {"rate_maps": "images/missing.png"}, "config": {"snr_db": 6.0, "cbr": 0.02}})
+    html = report_sections(recs, tmp_path)
+    assert html.count("<figure>") == 1 and "images/p6-rate_maps.png" in html and "missing" not in html
+    assert "PVSC rate control per GOP" in html and html.count("q4 q3") == 4
