@@ -26,56 +26,17 @@ Digital symbol PDU (erasure links only; a tokcom fallback)::
 
 from __future__ import annotations
 
-import struct
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
+from tokcom.coding.wire import get_varint, put_varint, strip_crc32, with_crc32
+
 SIDE_TAG = 0x50
 SYM_TAG = 0x53
 CODECS = ("deflate", "png")
 DIGITAL_CLIP = 4.0
-
-
-# --------------------------------------------------------------------------------------------- varints
-def put_varint(out: bytearray, v: int) -> None:
-    v = int(v)
-    if v < 0:
-        raise ValueError("varints are unsigned")
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return
-
-
-def get_varint(buf: bytes, pos: int) -> tuple[int, int]:
-    """``(value, next position)``; ValueError on a truncated or over-long varint."""
-    v, shift = 0, 0
-    while True:
-        if pos >= len(buf) or shift > 35:
-            raise ValueError("bad varint")
-        b = buf[pos]
-        pos += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return v, pos
-
-
-def _with_crc(body: bytearray) -> bytes:
-    return bytes(body) + struct.pack("<I", zlib.crc32(bytes(body)) & 0xFFFFFFFF)
-
-
-def _check_crc(payload: bytes) -> bytes | None:
-    if len(payload) < 5:
-        return None
-    body, crc = payload[:-4], struct.unpack("<I", payload[-4:])[0]
-    return body if zlib.crc32(body) & 0xFFFFFFFF == crc else None
 
 
 # --------------------------------------------------------------------------------------------- rate map
@@ -166,12 +127,12 @@ def pack_side(info: SideInfo) -> bytes:
     for v in (info.frame, info.sym_start, info.sym_count, len(info.z_bytes)):
         put_varint(body, v)
     body += info.z_bytes + info.k_bytes
-    return _with_crc(body)
+    return with_crc32(body)
 
 
 def parse_side(payload: bytes) -> SideInfo | None:
     """A side PDU, or None when it is not one (wrong tag, CRC, framing). Never raises."""
-    body = _check_crc(bytes(payload))
+    body = strip_crc32(bytes(payload))
     if body is None or len(body) < 2 or body[0] != SIDE_TAG or body[1] >> 5:
         return None
     try:
@@ -204,13 +165,13 @@ def pack_symbols_pdu(frame: int, symbols: np.ndarray, bits: int, clip: float = D
     if q.size:
         shifts = np.arange(bits - 1, -1, -1)
         body += np.packbits(((q[:, None] >> shifts) & 1).astype(np.uint8).reshape(-1)).tobytes()
-    return _with_crc(body)
+    return with_crc32(body)
 
 
 def parse_symbols_pdu(payload: bytes, clip: float = DIGITAL_CLIP, max_count: int = 1 << 26
                       ) -> tuple[int, np.ndarray] | None:
     """``(frame, symbols complex64)`` of a symbol PDU, or None (never raises)."""
-    body = _check_crc(bytes(payload))
+    body = strip_crc32(bytes(payload))
     if body is None or body[0] != SYM_TAG:
         return None
     try:
