@@ -5,6 +5,7 @@ from tokcom.schemes import (
     pvsc,  # noqa: F401  (registers pvsc)
     resivid,  # noqa: F401  (registers resivid)
     tokencom,  # noqa: F401  (registers tokencom)
+    tvc,  # noqa: F401  (registers tvc)
 )
 from tokcom.schemes.base import Scheme, build_scheme
 

@@ -179,9 +179,54 @@ def _pvsc_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Packet 
     return out
 
 
+def _tvc_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Packet | None]:
+    """Both TVC PDUs re-sealed with valid CRCs but wrong content: GoP index, frames, grid, quantisation step,
+    mask parameters, the raw-indices flag, truncated / swapped / random entropy-coded streams."""
+    from tokcom.schemes.tvc import bitstream as bs
+
+    out: list[Packet | None] = []
+    for p in tx.packets:
+        cp, dp = bs.parse_continuous(p.payload), bs.parse_discrete(p.payload)
+        r = rng.random()
+        if cp is not None and r < 0.6:
+            kind = int(rng.integers(0, 5))
+            if kind == 0:
+                cp = replace(cp, gop=int(rng.integers(0, 4)), first_frame=int(rng.integers(0, 40)))
+            elif kind == 1:
+                cp = replace(cp, grid=tuple(int(v) for v in rng.integers(1, 9, 3)))
+            elif kind == 2:
+                cp = replace(cp, step_q8=int(rng.integers(1, 65536)))
+            elif kind == 3:
+                cp = replace(cp, y_bytes=cp.y_bytes[: int(rng.integers(0, len(cp.y_bytes) + 1))])
+            else:
+                cp = replace(cp, z_bytes=rng.bytes(int(rng.integers(0, 20))), y_bytes=rng.bytes(int(rng.integers(0, 60))))
+            out.append(replace(p, payload=bs.pack_continuous(cp), num_bits=None))
+        elif dp is not None and r < 0.6:
+            kind = int(rng.integers(0, 4))
+            if kind == 0:
+                iv = int(rng.integers(1, 64))
+                dp = replace(dp, interval=iv, n_visible=int(rng.integers(0, iv + 1)))
+            elif kind == 1:
+                dp = replace(dp, raw=not dp.raw)
+            elif kind == 2:
+                dp = replace(dp, data=dp.data[: int(rng.integers(0, len(dp.data) + 1))])
+            else:
+                dp = replace(dp, data=rng.bytes(int(rng.integers(0, 200))))
+            out.append(replace(p, payload=bs.pack_discrete(dp), num_bits=None))
+        else:
+            out.append(p)
+    if out and all(a is not None and a.payload == b.payload for a, b in zip(out, tx.packets)):
+        i = int(rng.integers(0, len(out)))
+        out[i] = replace(tx.packets[i], payload=bs.pack_discrete(bs.DiscretePdu(0, (1, 1, 1), 1, 1, True, b"")),
+                         num_bits=None)
+    if rng.random() < 0.3:
+        rng.shuffle(out)
+    return out
+
+
 WELL_FORMED: dict[str, Callable[[Transmission, np.random.Generator], list[Packet | None]]] = {
     "h264": _h26x_wellformed, "h265": _h26x_wellformed, "tokencom": _tokencom_wellformed,
-    "resivid": _resivid_wellformed, "pvsc": _pvsc_wellformed,
+    "resivid": _resivid_wellformed, "pvsc": _pvsc_wellformed, "tvc": _tvc_wellformed,
 }
 """Per scheme: well-formed-but-wrong receptions (schemes added later get the generic damage only until they
 add theirs)."""

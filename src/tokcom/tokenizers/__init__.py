@@ -7,6 +7,7 @@ name                   kind         tf    sf    tokens      weights
 =====================  ===========  ====  ====  ==========  ============================================
 tokcom-dv4x8x8         discrete     4     8     64000 (16b) shipped (trained by tokcom, docs/tokenizers.md)
 tokcom-dv8x16x16       discrete     8     16    64000 (16b) shipped
+tokcom-cv8x16x16       continuous   8     16    16 channels not shipped yet (tokcom train; random_init=SEED)
 tokcom-resitok         progressive  1     16    4096 (12b)  shipped; L = (H/16)(W/16), zero-flag 4096
 cosmos-dv4x8x8 …       discrete     4/8   8/16  64000 (16b) NVIDIA TorchScript, hub / local folder
 cosmos-cv4x8x8 …       continuous   4/8   8/16  16 channels NVIDIA TorchScript, hub / local folder
@@ -68,6 +69,12 @@ def _load_dv(name: str, **kw: Any) -> Any:
     return BuiltinDV.load(name, **kw)
 
 
+def _load_cv(name: str, **kw: Any) -> Any:
+    from tokcom.tokenizers.cv import BuiltinContinuous
+
+    return BuiltinContinuous.load(name, **kw)
+
+
 def _load_resitok(name: str, **kw: Any) -> Any:
     from tokcom.tokenizers.resitok import ResiTok
 
@@ -93,6 +100,9 @@ _register(TokenizerEntry(VideoTokenizerSpec("tokcom-dv4x8x8", "discrete", 4, 8, 
 _register(TokenizerEntry(VideoTokenizerSpec("tokcom-dv8x16x16", "discrete", 8, 16, 64000, 6, _FSQ16),
                          "tokcom causal DV tokenizer 8x16x16, FSQ 64000 tokens (trained by tokcom, shipped)",
                          _load_dv, "shipped"))
+_register(TokenizerEntry(VideoTokenizerSpec("tokcom-cv8x16x16", "continuous", 8, 16, 0, 16, None),
+                         "tokcom causal CV tokenizer 8x16x16, 16 continuous channels (TVC's pair of "
+                         "tokcom-dv8x16x16; no weights shipped yet)", _load_cv, "trained here"))
 _register(TokenizerEntry(VideoTokenizerSpec("tokcom-resitok", "progressive", 1, 16, 4096, 4, (8, 8, 8, 8)),
                          "tokcom progressive per-frame 1D tokenizer, 4096 tokens, L=(H/16)(W/16), zero-flag",
                          _load_resitok, "shipped"))

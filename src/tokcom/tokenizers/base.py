@@ -103,7 +103,7 @@ class _VideoBase(ABC):
         import torch
 
         _check_video(x)
-        _, _, t, h, w = x.shape
+        t = x.shape[2]
         tp = padded_frames(t, self.temporal_factor)
         if tp > t:
             x = torch.cat([x, x[:, :, -1:].expand(-1, -1, tp - t, -1, -1)], dim=2)
@@ -127,6 +127,12 @@ class _VideoBase(ABC):
         import torch
 
         return torch.device(getattr(self, "_device", "cpu"))
+
+    CHUNK_PIXELS = 1 << 22
+    """Input pixels (frames × H × W) per forward pass of ``encode_frames`` / ``decode_frames``."""
+
+    def _chunk_latents(self, height: int, width: int) -> int:
+        return max(1, self.CHUNK_PIXELS // max(1, self.temporal_factor * height * width))
 
 
 def _check_video(x: Any) -> None:
@@ -172,12 +178,6 @@ class DiscreteVideoTokenizer(_VideoBase):
     temporal_context: int | None = None
     """Latent frames of past context each latent frame depends on, when that is bounded (tokcom's causal DV
     tokenizers: 2); None: unknown, so clips are encoded and decoded whole."""
-
-    CHUNK_PIXELS = 1 << 22
-    """Input pixels (frames × H × W) per forward pass of :meth:`encode_frames` / :meth:`decode_frames`."""
-
-    def _chunk_latents(self, height: int, width: int) -> int:
-        return max(1, self.CHUNK_PIXELS // max(1, self.temporal_factor * height * width))
 
     def encode_frames(self, frames: np.ndarray) -> np.ndarray:
         """uint8 ``[T, H, W, 3]`` → token indices ``[t, h, w]`` int64, a chunk of latent frames at a time.

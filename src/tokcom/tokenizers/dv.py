@@ -49,7 +49,82 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return d
 
 
-class BuiltinDV(DiscreteVideoTokenizer):
+class StreamingCausalAE:
+    """Whole clips in bounded memory for tokenizers built on :class:`~tokcom.tokenizers.nets.CausalVideoAE`
+    (``self.net``), each latent frame computed once. Subclasses say what the bottleneck emits and takes:
+    :meth:`_emit` (latent ``(1, D, n, h, w)`` float → numpy chunk) and :meth:`_absorb` (a chunk of the
+    stored latents → ``(1, D, n, h, w)`` decoder input); chunks are joined along :attr:`_time_axis`."""
+
+    temporal_context = 2  # the causal Res3d (temporal kernel 3) on each side of the bottleneck
+    _time_axis = 0
+
+    def _emit(self, z: torch.Tensor) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _absorb(self, latents: torch.Tensor, c0: int, b: int) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- whole clips in bounded memory, each latent frame computed once ---------------------------------
+    def encode_frames(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 ``[T, H, W, 3]`` → the latents (DV: indices ``[t, h, w]`` int64; CV: ``[C, t, h, w]`` float32),
+        streaming: the 2D encoder runs once per latent
+        frame, a chunk at a time; the causal temporal block sees the 2D features of the
+        :attr:`temporal_context` latent frames before each chunk, carried over — so the result is the
+        whole-clip encoding without recomputing anything."""
+        from tokcom.video.transform import to_tensor
+
+        frames = np.asarray(frames)
+        T, H, W = frames.shape[:3]
+        tf, ctx = self.temporal_factor, int(self.temporal_context)
+        t = causal_latent_frames(T, tf)
+        src = np.minimum(np.arange(padded_frames(T, tf)), T - 1)
+        step = self._chunk_latents(H, W)
+        out, cache = [], None
+        with torch.inference_mode():
+            for a in range(0, t, step):
+                b = min(t, a + step)
+                if a == 0:  # latent 0 is frame 0 (causally padded); group_frames builds it
+                    x = self.pad(to_tensor(frames[src[: 1 + (b - 1) * tf]], device=self._device, dtype=self.dtype))
+                    g = self.net.group_frames(x)
+                else:
+                    x = self.pad_space(to_tensor(frames[src[1 + (a - 1) * tf: 1 + (b - 1) * tf]],
+                                                 device=self._device, dtype=self.dtype))
+                    _, c, n, hh, ww = x.shape
+                    g = x.reshape(1, c, n // tf, tf, hh, ww).permute(0, 2, 1, 3, 4, 5).reshape(n // tf, c * tf, hh, ww)
+                f2d = self.net.encode_groups(g).unsqueeze(0).transpose(1, 2)  # (1, C, b−a, h, w)
+                full = f2d if cache is None else torch.cat([cache, f2d], dim=2)
+                z = self.net.encode_tail(full).float()[:, :, full.shape[2] - (b - a):]
+                out.append(self._emit(z))
+                cache = full[:, :, -ctx:]
+        return np.concatenate(out, axis=self._time_axis)
+
+    def decode_frames(self, indices: np.ndarray, num_frames: int, height: int, width: int) -> np.ndarray:
+        """Latents (as :meth:`encode_frames` gives them) → uint8 ``[num_frames, height, width, 3]``, a chunk
+        at a time: the temporal block sees :attr:`temporal_context` latent frames of context, the 2D decoder runs only on the chunk's
+        own latent frames; frames are written into one array."""
+        from tokcom.video.transform import from_tensor
+
+        z = torch.from_numpy(np.ascontiguousarray(indices))
+        t, tf, ctx = z.shape[self._time_axis], self.temporal_factor, int(self.temporal_context)
+        step = self._chunk_latents(height, width)
+        out = np.empty((num_frames, height, width, 3), np.uint8)
+        with torch.inference_mode():
+            for a in range(0, t, step):
+                b = min(t, a + step)
+                c0 = max(0, a - ctx)
+                codes = self._absorb(z, c0, b).to(self._device, self.dtype)
+                y = self.net.decode_tail(codes)[:, :, a - c0:]
+                x = self.net.decode_groups(y).float().clamp(-1, 1)
+                if a == 0:
+                    x = x[:, :, tf - 1:]  # latent 0 yields frame 0 only
+                f0 = 0 if a == 0 else 1 + (a - 1) * tf
+                f1 = min(num_frames, f0 + x.shape[2])
+                if f1 > f0:
+                    out[f0:f1] = from_tensor(x[:, :, : f1 - f0, :height, :width].cpu())[0]
+        return out
+
+
+class BuiltinDV(StreamingCausalAE, DiscreteVideoTokenizer):
     """tokcom's own causal DV tokenizer (FSQ 64000 tokens, 16 bits per token)."""
 
     temporal_context = 2  # DVNet's one causal Res3d (temporal kernel 3) on each side of the bottleneck
@@ -96,63 +171,11 @@ class BuiltinDV(DiscreteVideoTokenizer):
         codes = self.net.fsq.indices_to_codes(indices.to(self._device))
         return self.decode_latent(codes)
 
-    # -- whole clips in bounded memory, each latent frame computed once ---------------------------------
-    def encode_frames(self, frames: np.ndarray) -> np.ndarray:
-        """uint8 ``[T, H, W, 3]`` → indices ``[t, h, w]`` int64, streaming: the 2D encoder runs once per latent
-        frame, a chunk at a time; the causal temporal block sees the 2D features of the
-        :attr:`temporal_context` latent frames before each chunk, carried over — so the result is the
-        whole-clip encoding without recomputing anything."""
-        from tokcom.video.transform import to_tensor
+    def _emit(self, z: torch.Tensor) -> np.ndarray:
+        return self.net.fsq(z)[1][0].cpu().numpy().astype(np.int64)
 
-        frames = np.asarray(frames)
-        T, H, W = frames.shape[:3]
-        tf, ctx = self.temporal_factor, int(self.temporal_context)
-        t = causal_latent_frames(T, tf)
-        src = np.minimum(np.arange(padded_frames(T, tf)), T - 1)
-        step = self._chunk_latents(H, W)
-        out, cache = [], None
-        with torch.inference_mode():
-            for a in range(0, t, step):
-                b = min(t, a + step)
-                if a == 0:  # latent 0 is frame 0 (causally padded); group_frames builds it
-                    x = self.pad(to_tensor(frames[src[: 1 + (b - 1) * tf]], device=self._device, dtype=self.dtype))
-                    g = self.net.group_frames(x)
-                else:
-                    x = self.pad_space(to_tensor(frames[src[1 + (a - 1) * tf: 1 + (b - 1) * tf]],
-                                                 device=self._device, dtype=self.dtype))
-                    _, c, n, hh, ww = x.shape
-                    g = x.reshape(1, c, n // tf, tf, hh, ww).permute(0, 2, 1, 3, 4, 5).reshape(n // tf, c * tf, hh, ww)
-                f2d = self.net.encode_groups(g).unsqueeze(0).transpose(1, 2)  # (1, C, b−a, h, w)
-                full = f2d if cache is None else torch.cat([cache, f2d], dim=2)
-                z = self.net.encode_tail(full).float()[:, :, full.shape[2] - (b - a):]
-                out.append(self.net.fsq(z)[1][0].cpu().numpy().astype(np.int64))
-                cache = full[:, :, -ctx:]
-        return np.concatenate(out)
-
-    def decode_frames(self, indices: np.ndarray, num_frames: int, height: int, width: int) -> np.ndarray:
-        """Indices ``[t, h, w]`` → uint8 ``[num_frames, height, width, 3]``, a chunk at a time: the temporal
-        block sees :attr:`temporal_context` latent frames of context, the 2D decoder runs only on the chunk's
-        own latent frames; frames are written into one array."""
-        from tokcom.video.transform import from_tensor
-
-        z = torch.from_numpy(np.ascontiguousarray(indices, dtype=np.int64))
-        t, tf, ctx = z.shape[0], self.temporal_factor, int(self.temporal_context)
-        step = self._chunk_latents(height, width)
-        out = np.empty((num_frames, height, width, 3), np.uint8)
-        with torch.inference_mode():
-            for a in range(0, t, step):
-                b = min(t, a + step)
-                c0 = max(0, a - ctx)
-                codes = self.net.fsq.indices_to_codes(z[None, c0:b].to(self._device)).to(self.dtype)
-                y = self.net.decode_tail(codes)[:, :, a - c0:]
-                x = self.net.decode_groups(y).float().clamp(-1, 1)
-                if a == 0:
-                    x = x[:, :, tf - 1:]  # latent 0 yields frame 0 only
-                f0 = 0 if a == 0 else 1 + (a - 1) * tf
-                f1 = min(num_frames, f0 + x.shape[2])
-                if f1 > f0:
-                    out[f0:f1] = from_tensor(x[:, :, : f1 - f0, :height, :width].cpu())[0]
-        return out
+    def _absorb(self, latents: torch.Tensor, c0: int, b: int) -> torch.Tensor:
+        return self.net.fsq.indices_to_codes(latents[None, c0:b].to(torch.int64).to(self._device))
 
     def as_continuous(self) -> BuiltinCV:
         """The same network as a continuous tokenizer (latent = bounded pre-quantisation latent)."""

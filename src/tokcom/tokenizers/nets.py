@@ -1,6 +1,8 @@
 """Networks of the built-in tokenizers (imported on use; torch at import time).
 
-* :class:`DVNet` — causal video autoencoder with an FSQ bottleneck (``tokcom-dv4x8x8``, ``tokcom-dv8x16x16``).
+* :class:`DVNet` — causal video autoencoder with an FSQ bottleneck (``tokcom-dv4x8x8``, ``tokcom-dv8x16x16``);
+  :class:`CVNet` — the same encoder/decoder with a continuous 16-channel bottleneck (``tokcom-cv8x16x16``);
+  both are :class:`CausalVideoAE`.
   Causality: the clip is padded at the front with ``tf - 1`` copies of frame 0, so latent frame 0 sees frame
   0 only and latent frame ``i ≥ 1`` sees frames ``≤ i·tf``; every temporal convolution is causal
   (replicate-padded on the past side only).
@@ -79,33 +81,40 @@ class Res3d(nn.Module):
         return x + self.c2(F.silu(self.c1(F.silu(x))))
 
 
-class DVNet(nn.Module):
-    """Causal 3D-convolution video autoencoder with an FSQ bottleneck.
+class CausalVideoAE(nn.Module):
+    """The causal 3D-convolution video autoencoder shared by the DV (FSQ) and CV (continuous) tokenizers:
+    everything but the bottleneck. Streaming (``group_frames`` / ``encode_groups`` / ``encode_tail``,
+    ``decode_tail`` / ``decode_groups``) works the same for both.
 
     Args:
         temporal_factor: 4 or 8 (power of two ≥ 1).
         spatial_factor: 8 or 16 (power of two ≥ 4).
         width: channels at H/4; doubled at H/8, ×3 at H/16.
-        levels: FSQ levels.
+        latent_channels: channels ``D`` of the latent between ``e_out`` and ``d_in``.
     """
 
     def __init__(self, temporal_factor: int = 4, spatial_factor: int = 8, width: int = 64,
-                 levels: Sequence[int] = (8, 8, 8, 5, 5, 5)) -> None:
+                 latent_channels: int = 6, encoder: bool = True) -> None:
         super().__init__()
         if spatial_factor < 4 or spatial_factor & (spatial_factor - 1):
             raise ValueError("spatial_factor must be a power of two ≥ 4")
         self.tf, self.sf = temporal_factor, spatial_factor
-        self.fsq = FSQ(levels)
-        d = self.fsq.dim
+        d = int(latent_channels)
+        self.latent_channels = d
         stages = int(math.log2(spatial_factor // 4))
         chans = [width] + [width * min(2 + i, 3) for i in range(stages)]
+        self.decoder_channels = tuple(chans[i] for i in reversed(range(stages)))
+        """Channels after ``d_res0`` (``chans[-1]``) come first in :meth:`decoder_features`; then these."""
+        self.top_channels = chans[-1]
         cin = 3 * temporal_factor * 16
-        self.e_in = nn.Conv2d(cin, chans[0], 1)
-        self.e_res0 = Res2d(chans[0])
-        self.e_down = nn.ModuleList(nn.Conv2d(chans[i], chans[i + 1], 3, stride=2, padding=1) for i in range(stages))
-        self.e_res = nn.ModuleList(Res2d(chans[i + 1]) for i in range(stages))
-        self.e_t = Res3d(chans[-1])
-        self.e_out = nn.Conv2d(chans[-1], d, 1)
+        if encoder:  # encoder=False: a decoder only (TVC's fusion decoder and its control branch)
+            self.e_in = nn.Conv2d(cin, chans[0], 1)
+            self.e_res0 = Res2d(chans[0])
+            self.e_down = nn.ModuleList(nn.Conv2d(chans[i], chans[i + 1], 3, stride=2, padding=1)
+                                        for i in range(stages))
+            self.e_res = nn.ModuleList(Res2d(chans[i + 1]) for i in range(stages))
+            self.e_t = Res3d(chans[-1])
+            self.e_out = nn.Conv2d(chans[-1], d, 1)
         self.d_in = nn.Conv2d(d, chans[-1], 1)
         self.d_t = Res3d(chans[-1])
         self.d_res0 = Res2d(chans[-1])
@@ -146,9 +155,6 @@ class DVNet(nn.Module):
         b = x.shape[0]
         return self.encode_tail(_unfold2d(self.encode_groups(self.group_frames(x)), b))
 
-    def quantize(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.fsq(z)
-
     # ------------------------------------------------------------------ decoder
     def decode_tail(self, codes: torch.Tensor) -> torch.Tensor:
         """The temporal part of the decoder: codes ``(B,D,n,h,w)`` → features ``(B,C,n,h,w)`` (causal: frame i
@@ -156,26 +162,80 @@ class DVNet(nn.Module):
         b = codes.shape[0]
         return self.d_t(_unfold2d(self.d_in(_fold2d(codes)), b))
 
-    def decode_groups(self, y: torch.Tensor) -> torch.Tensor:
+    def decode_groups(self, y: torch.Tensor, residuals: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
         """The per-latent (2D) part: features ``(B,C,n,h,w)`` → all ``tf`` frames of each latent frame
-        ``(B,3,n·tf,h·sf,w·sf)`` (the first latent's ``tf − 1`` padding frames included)."""
+        ``(B,3,n·tf,h·sf,w·sf)`` (the first latent's ``tf − 1`` padding frames included).
+
+        ``residuals`` (TVC's ControlNet-style fusion, 003 §3.4): tensors added after ``d_res0`` and after each
+        upsampling stage, shaped as :meth:`decoder_features` returns them."""
         b, _, n = y.shape[:3]
         y = self.d_res0(_fold2d(y))
-        for up, res in zip(self.d_up, self.d_res):
+        if residuals is not None:
+            y = y + residuals[0]
+        for i, (up, res) in enumerate(zip(self.d_up, self.d_res)):
             y = res(up(F.interpolate(F.silu(y), scale_factor=2.0, mode="nearest")))
+            if residuals is not None:
+                y = y + residuals[i + 1]
         y = F.pixel_shuffle(self.d_out(F.silu(y)), 4)  # (b·n, 3·tf, H, W)
         tf = self.tf
         h, w = y.shape[-2:]
         return y.reshape(b, n, 3, tf, h, w).permute(0, 2, 1, 3, 4, 5).reshape(b, 3, n * tf, h, w)
 
+    def decoder_features(self, y: torch.Tensor) -> list[torch.Tensor]:
+        """The decoder's intermediate features for features ``(B,C,n,h,w)`` (after :meth:`decode_tail`):
+        ``[(B·n, top_channels, h, w), (B·n, decoder_channels[0], 2h, 2w), …]`` — after ``d_res0`` and after
+        each upsampling stage (what :meth:`decode_groups` accepts as ``residuals``)."""
+        out = [self.d_res0(_fold2d(y))]
+        for up, res in zip(self.d_up, self.d_res):
+            out.append(res(up(F.interpolate(F.silu(out[-1]), scale_factor=2.0, mode="nearest"))))
+        return out
+
     def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
-        """``(B,D,t,h,w)`` codes (or continuous latents in [-1,1]) → ``(B,3,1+(t-1)·tf,h·sf,w·sf)``."""
+        """``(B,D,t,h,w)`` codes (or continuous latents) → ``(B,3,1+(t-1)·tf,h·sf,w·sf)``."""
         return self.decode_groups(self.decode_tail(codes))[:, :, self.tf - 1:]
+
+
+class DVNet(CausalVideoAE):
+    """Causal 3D-convolution video autoencoder with an FSQ bottleneck (``tokcom-dv*``).
+
+    Args:
+        temporal_factor, spatial_factor, width: as :class:`CausalVideoAE`.
+        levels: FSQ levels (``D = len(levels)`` latent channels).
+    """
+
+    def __init__(self, temporal_factor: int = 4, spatial_factor: int = 8, width: int = 64,
+                 levels: Sequence[int] = (8, 8, 8, 5, 5, 5)) -> None:
+        fsq = FSQ(levels)
+        super().__init__(temporal_factor, spatial_factor, width, fsq.dim)
+        self.fsq = fsq
+
+    def quantize(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.fsq(z)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Training pass: ``(reconstruction, indices)``."""
         codes, idx = self.quantize(self.encode_latent(x))
         return self.decode_codes(codes), idx
+
+
+class CVNet(CausalVideoAE):
+    """Causal video autoencoder with a continuous bottleneck (``tokcom-cv8x16x16``; the Cosmos CV
+    interface): the DV network's encoder and decoder, ``latent_channels`` (16) unquantised channels
+    between them.
+
+    ::
+
+        x (B,3,1+T,H,W) ─ the DVNet encoder ─ 1×1 → 16 ─ latent (B,16,t,h,w) float ─ the DVNet decoder ─ x̂
+    """
+
+    def __init__(self, temporal_factor: int = 8, spatial_factor: int = 16, width: int = 64,
+                 latent_channels: int = 16) -> None:
+        super().__init__(temporal_factor, spatial_factor, width, latent_channels)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training pass: ``(reconstruction (B,3,1+T,H,W), latent (B,16,t,h,w))``."""
+        z = self.encode_latent(x)
+        return self.decode_codes(z), z
 
 
 def interlaced_order(h: int, w: int, levels: int = 3) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """The built-in tokenizers as trainable models of the engine (:mod:`tokcom.train`).
 
-``tokcom-dv4x8x8``, ``tokcom-dv8x16x16`` and ``tokcom-resitok`` are registered in ``TRAINABLE`` with two
-recipes each:
+``tokcom-dv4x8x8``, ``tokcom-dv8x16x16``, ``tokcom-cv8x16x16`` (continuous, TVC) and ``tokcom-resitok`` are
+registered in ``TRAINABLE`` with two recipes each (the continuous one: L1 + MSE, then L1 + LPIPS (+ GAN) in
+``perceptual``, as the DV recipes):
 
 * ``default`` — what ``tokcom tokenizer train`` always did: L1 + MSE on pixels, Adam (0.9, 0.99), lr 1e-3,
   100 warm-up steps, cosine to 5 %, gradient clipping 1.0; ResiTok adds the loss of a random-prefix decode
@@ -37,6 +38,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tokcom-dv8x16x16": {"kind": "dv", "arch": {"temporal_factor": 8, "spatial_factor": 16, "width": 64,
                                                 "levels": [8, 8, 8, 5, 5, 5]},
                          "frames": 17, "crop": 96, "batch": 4},
+    # TVC's continuous partner of tokcom-dv8x16x16 (003_299bbe4b0e9ae1eb.txt §3.1): same geometry and recipes
+    "tokcom-cv8x16x16": {"kind": "cv", "arch": {"temporal_factor": 8, "spatial_factor": 16, "width": 64,
+                                                "latent_channels": 16},
+                         "frames": 17, "crop": 96, "batch": 4},
     "tokcom-resitok": {"kind": "resitok", "arch": {"width": 64, "levels": [8, 8, 8, 8], "dec_blocks": 3},
                        "frames": 1, "crop": 128, "batch": 12},
 }
@@ -47,6 +52,10 @@ def build_net(model: str, arch: dict[str, Any]) -> nn.Module:
     kind = PRESETS[model]["kind"] if model in PRESETS else ("resitok" if "resitok" in model else "dv")
     if kind == "dv":
         return DVNet(arch["temporal_factor"], arch["spatial_factor"], arch["width"], tuple(arch["levels"]))
+    if kind == "cv":
+        from tokcom.tokenizers.cv import build_cv_net
+
+        return build_cv_net(arch)
     return ResiNet(arch["width"], tuple(arch["levels"]), arch.get("dec_blocks", 3))
 
 
@@ -92,6 +101,9 @@ class TokenizerTrainable(TrainableModel):
         if self.kind == "dv":
             rec, _ = self.net(batch)
             return StepOutput(recon=rec, target=batch)
+        if self.kind == "cv":
+            rec, z = self.net(batch)
+            return StepOutput(recon=rec, target=batch, logs={"latent_std": float(z.detach().float().std())})
         ref = fold_frames(batch)  # ResiTok codes frames independently
         codes, _ = self.net.fsq(self.net.encode_latent(ref))
         n, _, h, w = codes.shape
@@ -154,8 +166,10 @@ def _register(name: str) -> None:
         name, lambda options, _n=name: TokenizerTrainable(_n, options),
         {"default": tokenizer_recipe(name), "perceptual": perceptual_recipe(name)},
         frames=p["frames"], crop=p["crop"], batch=p["batch"],
-        description=f"built-in {'progressive' if p['kind'] == 'resitok' else 'causal video'} tokenizer "
-                    f"(tokcom.tokenizers.nets)"))
+        description=f"built-in {_KIND_WORDS[p['kind']]} tokenizer (tokcom.tokenizers.nets)"))
+
+
+_KIND_WORDS = {"dv": "causal video", "cv": "continuous causal video (TVC)", "resitok": "progressive"}
 
 
 for _name in PRESETS:

@@ -261,7 +261,8 @@ class TrainableSpec:
 
 
 TRAINABLE: Registry = Registry("trainable model", ["tokcom.train.toy", "tokcom.tokenizers.trainable",
-                                                   "tokcom.schemes.pvsc.trainable"])
+                                                   "tokcom.schemes.pvsc.trainable",
+                                                   "tokcom.schemes.tvc.trainable"])
 """``name → TrainableSpec``. Register with ``TRAINABLE.register(spec.name)(spec)``."""
 
 

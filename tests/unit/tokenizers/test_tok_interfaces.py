@@ -17,7 +17,7 @@ from tokcom.tokenizers import (
 )
 
 NAMES = ["cosmos-cv4x8x8", "cosmos-cv8x16x16", "cosmos-cv8x8x8", "cosmos-dv4x8x8", "cosmos-dv8x16x16",
-         "cosmos-dv8x8x8", "tokcom-dv4x8x8", "tokcom-dv8x16x16", "tokcom-resitok"]
+         "cosmos-dv8x8x8", "tokcom-cv8x16x16", "tokcom-dv4x8x8", "tokcom-dv8x16x16", "tokcom-resitok"]
 
 
 def test_registry_names_and_specs():

@@ -22,7 +22,7 @@ TILE_WIDTH = 256
 
 def pictured_frames(sent: Sequence[int], limit: int = MAX_PICTURED) -> list[int]:
     """Up to ``limit`` frame indices evenly spaced over ``sent`` (sorted, unique)."""
-    s = sorted(set(int(t) for t in sent))
+    s = sorted({int(t) for t in sent})
     if len(s) <= limit:
         return s
     return [s[i] for i in np.unique(np.linspace(0, len(s) - 1, limit).round().astype(int))]

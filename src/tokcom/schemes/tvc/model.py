@@ -1,0 +1,208 @@
+"""The TVC model: the two frozen tokenizers, both streams' entropy models, the masked-token predictor and the
+fusion decoder, and the per-GoP encode / decode built from them (003_299bbe4b0e9ae1eb.txt, Fig. 3).
+
+::
+
+    GoP x (1, 3, 1+8k, H, W), H and W padded to multiples of 16·s·2
+      ├─ DV encoder ─► FSQ code map y^D (1, 6, t, h, w) ─► level indices
+      └─ ↓s (area) ─ CV encoder ─► y^C (1, 16, t, h/s, w/s)
+    y^C ─► ContinuousStream ─► b_z, b_y, ŷ^C                                   §3.2.1
+    level indices, mask m (eq. 1), context(↑ŷ^C, m) ─► DiscreteStream ─► b_d     §3.2.2–3.2.3
+    receiver: ŷ^C ─► visible codes ─► MaskedTokenPredictor.predict ─► ŷ^D      §3.3, eq. (2)
+              FusionDecoder(ŷ^D, ↑ŷ^C) ─► x̂                                    §3.4
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tokcom.schemes.tvc.config import TvcArch
+from tokcom.schemes.tvc.mask import fixed_mask
+from tokcom.schemes.tvc.nets import FusionDecoder, MaskedTokenPredictor
+from tokcom.schemes.tvc.streams import (
+    ContinuousCode,
+    ContinuousStream,
+    DiscreteStream,
+    pack_raw_indices,
+    unpack_raw_indices,
+    upsample_to,
+)
+from tokcom.tokenizers.nets import CausalVideoAE, CVNet, DVNet
+
+
+def _half(levels, ndim: int, device=None) -> torch.Tensor:
+    return torch.tensor([lv // 2 for lv in levels], dtype=torch.float32, device=device).view(1, -1,
+                                                                                             *([1] * (ndim - 2)))
+
+
+def codes_to_levels(codes: torch.Tensor, levels) -> torch.Tensor:
+    """FSQ code values ``[B, D, …]`` in [-1, 1] → level indices int64 (``tokcom.tokenizers.fsq`` convention)."""
+    h = _half(levels, codes.ndim, codes.device)
+    k = torch.round(codes.detach().float() * h + h).to(torch.int64)
+    return torch.minimum(k.clamp_min(0), torch.tensor(levels, device=codes.device).view(h.shape) - 1)
+
+
+def levels_to_codes(k: torch.Tensor, levels) -> torch.Tensor:
+    """Level indices ``[B, D, …]`` → FSQ code values float32."""
+    h = _half(levels, k.ndim, k.device)
+    return (k.float() - h) / h
+
+
+def levels_to_indices(k: torch.Tensor, levels) -> torch.Tensor:
+    """Level indices ``[B, D, …]`` → token indices ``[B, …]`` (mixed radix, first dimension least significant)."""
+    basis = [1]
+    for v in levels[:-1]:
+        basis.append(basis[-1] * v)
+    return (k * torch.tensor(basis, device=k.device).view(1, -1, *([1] * (k.ndim - 2)))).sum(1)
+
+
+def indices_to_levels(idx: torch.Tensor, levels) -> torch.Tensor:
+    basis = [1]
+    for v in levels[:-1]:
+        basis.append(basis[-1] * v)
+    return torch.stack([(idx // b) % lv for b, lv in zip(basis, levels)], 1)
+
+
+def frames_of(x: torch.Tensor) -> torch.Tensor:
+    """``[B, C, t, h, w]`` → ``[B·t, C, h, w]`` (the streams code latent frames as 2-D maps)."""
+    b, c, t, h, w = x.shape
+    return x.transpose(1, 2).reshape(b * t, c, h, w)
+
+
+def video_of(x: torch.Tensor, b: int) -> torch.Tensor:
+    """``[B·t, C, h, w]`` → ``[B, C, t, h, w]``."""
+    bt, c, h, w = x.shape
+    return x.reshape(b, bt // b, c, h, w).transpose(1, 2)
+
+
+@dataclass(frozen=True)
+class GopCode:
+    """One GoP as the transmitter codes it.
+
+    Attributes:
+        grid: ``(t, h, w)`` discrete token grid; c_grid: ``(hc, wc)`` of ŷ^C.
+        continuous: the continuous stream (bytes and ŷ^C).
+        d_bytes: the discrete stream (CCM-coded level indices, or raw indices with ``code_map=False``).
+        visible: ``[t, h, w]`` bool, the fixed mask.
+        d_bits_estimate: the categorical model's ``−Σ log2 p`` of the visible codes (None for raw indices).
+    """
+
+    grid: tuple[int, int, int]
+    c_grid: tuple[int, int]
+    continuous: ContinuousCode
+    d_bytes: bytes
+    visible: np.ndarray
+    d_bits_estimate: float | None
+
+
+class TvcModel(nn.Module):
+    """Everything TVC learns or freezes; see the module docstring.
+
+    Args:
+        arch: the sizes.
+        cross_attention, spatiotemporal, fusion: the Fig. 6 ablations (False turns a part off).
+    """
+
+    def __init__(self, arch: TvcArch, cross_attention: bool = True, spatiotemporal: bool = True,
+                 fusion: bool = True) -> None:
+        super().__init__()
+        a = arch
+        self.arch = a
+        self.dv = DVNet(a.temporal_factor, a.spatial_factor, a.tokenizer_width, a.levels)
+        self.cv = CVNet(a.temporal_factor, a.spatial_factor, a.tokenizer_width, a.latent_channels)
+        self.cstream = ContinuousStream(a.latent_channels, a.hyper_channels, a.hyper_hidden)
+        self.dstream = DiscreteStream(a.levels, a.latent_channels, a.ccm_hidden)
+        self.predictor = MaskedTokenPredictor(a.levels, a.latent_channels, a.d_model, a.heads, a.depth, a.mlp_ratio,
+                                              a.proj_width, a.head, a.max_latent_frames, a.max_grid,
+                                              cross_attention, spatiotemporal)
+        main = CausalVideoAE(a.temporal_factor, a.spatial_factor, a.tokenizer_width, len(a.levels), encoder=False)
+        control = CausalVideoAE(a.temporal_factor, a.spatial_factor, a.tokenizer_width, a.latent_channels,
+                                encoder=False)
+        self.fusion = FusionDecoder(main, control, fusion)
+        self.sync_decoders()
+
+    def sync_decoders(self) -> None:
+        """Initialise the fusion decoder from the tokenizers: the main path from the DV decoder, the control
+        branch from the CV decoder (ControlNet's trainable copy)."""
+        for src, dst in ((self.dv, self.fusion.main), (self.cv, self.fusion.control)):
+            dst.load_state_dict({k: v for k, v in src.state_dict().items() if k.startswith("d_")})
+
+    def load_tokenizers(self, dv_state: dict | None = None, cv_state: dict | None = None) -> None:
+        """Load trained tokenizer nets (state dicts of ``DVNet`` / ``CVNet``) and re-initialise the decoders."""
+        if dv_state is not None:
+            self.dv.load_state_dict(dv_state)
+        if cv_state is not None:
+            self.cv.load_state_dict(cv_state)
+        self.sync_decoders()
+
+    # -- tokenizers (frozen; §3.5 stage 1) -------------------------------------------------------------
+    @torch.no_grad()
+    def tokenize(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x`` ``[B, 3, 1+8k, H, W]`` (H, W multiples of :attr:`TvcArch.pad_multiple`) →
+        ``(level indices [B, D, t, h, w] int64, y^C [B, C, t, h/s, w/s] float32)``."""
+        codes, _ = self.dv.quantize(self.dv.encode_latent(x))
+        s = self.arch.downsample
+        xd = F.avg_pool3d(x, (1, s, s)) if s > 1 else x  # §3.2.1: the GoP spatially downsampled
+        return codes_to_levels(codes, self.arch.levels), self.cv.encode_latent(xd).float()
+
+    # -- one GoP ---------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode_gop(self, x: torch.Tensor, step: float, n_visible: int, interval: int,
+                   code_map: bool = True) -> GopCode:
+        """Code one GoP ``[1, 3, 1+8k, H, W]`` (padded) into both streams."""
+        k, y_c = self.tokenize(x)
+        t, h, w = k.shape[2:]
+        cc = self.cstream.compress(frames_of(y_c), step)  # §3.2.1
+        y_up = upsample_to(cc.y_hat, (h, w))
+        vis = fixed_mask((t, h, w), n_visible, interval)  # eq. (1)
+        vis_t = torch.from_numpy(vis)
+        kf = frames_of(k).cpu()
+        if code_map:  # §3.2.2: the FSQ code map, visible tokens only, lossless
+            d = self.dstream.compress(kf, y_up, vis_t)
+            est = self.dstream.estimate_bits(kf, y_up, vis_t)
+        else:  # Fig. 6 ablation: raw indices
+            d = pack_raw_indices(levels_to_indices(k, self.arch.levels)[0].cpu().numpy(), vis)
+            est = None
+        return GopCode((t, h, w), tuple(y_c.shape[-2:]), cc, d, vis, est)
+
+    def decode_continuous(self, z_bytes: bytes, y_bytes: bytes, grid: tuple[int, int, int], step: float
+                          ) -> tuple[torch.Tensor, bool]:
+        """ŷ^C ``[t, C, hc, wc]`` and ok, for a GoP whose token grid is ``grid``; never raises on damage."""
+        t, h, w = grid
+        s = self.arch.downsample
+        return self.cstream.decompress(z_bytes, y_bytes, (t, self.arch.latent_channels, h // s, w // s), step)
+
+    def decode_discrete(self, data: bytes, y_c: torch.Tensor, visible: np.ndarray, raw: bool
+                        ) -> tuple[torch.Tensor, bool]:
+        """Visible level indices ``[t, D, h, w]`` (0 where masked) and ok; never raises on damage."""
+        _, h, w = visible.shape
+        if raw:
+            idx, ok = unpack_raw_indices(data, visible, self.arch.codebook_size)  # [t, h, w]
+            return indices_to_levels(torch.from_numpy(idx), self.arch.levels), ok  # [t, D, h, w]
+        return self.dstream.decompress(data, upsample_to(y_c, (h, w)), torch.from_numpy(visible))
+
+    @torch.no_grad()
+    def reconstruct(self, y_c: torch.Tensor, levels_k: torch.Tensor, visible: np.ndarray, steps: int,
+                    device: str | torch.device = "cpu") -> torch.Tensor:
+        """The receiver's pixels: masked tokens predicted (eq. 2), both streams fused (§3.4).
+
+        Args:
+            y_c: ŷ^C ``[t, C, hc, wc]``; levels_k: ``[t, D, h, w]`` (visible positions valid);
+            visible: ``[t, h, w]`` bool.
+
+        Returns:
+            ``[1, 3, 1+(t−1)·8, 16h, 16w]`` float in [-1, 1].
+        """
+        _, h, w = visible.shape
+        yc = video_of(y_c.to(device), 1)
+        y_up = upsample_to(y_c.to(device), (h, w))
+        yu = video_of(y_up, 1)
+        k = video_of(levels_k.to(device), 1)
+        vis = torch.from_numpy(np.ascontiguousarray(visible))[None].to(device)
+        full = self.predictor.predict(k, vis, yu, yc, steps)
+        return self.fusion(levels_to_codes(full, self.arch.levels), yu).clamp(-1, 1)

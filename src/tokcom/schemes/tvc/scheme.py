@@ -1,0 +1,260 @@
+"""TVC (003_299bbe4b0e9ae1eb.txt) as scheme ``tvc``: dual-stream tokenized video compression over the link.
+
+::
+
+    transmitter, per GoP of 1+8k frames (padded: frames by repetition, H and W by replication to 64)
+      TvcModel.encode_gop ─► continuous PDU (b_z, b_y; CRC-32)  priority 2 ─► link MCS/LDPC
+                          └► discrete PDU (visible FSQ codes; CRC-32)  priority 1 (left unsent first)
+    receiver, per GoP
+      continuous PDU valid ─► ŷ^C ─► discrete PDU valid ─► visible codes (else: none visible)
+        ─► masked-token prediction (eq. 2, deterministic) ─► fusion decoder (§3.4) ─► frames
+      no valid continuous PDU ─► the last decoded frame repeated (mid-grey before any)
+
+A GoP's frames count as decoded (FrameMap) when its continuous PDU arrived; the discrete PDU's bits need
+both. See docs/tvc.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from tokcom.errors import WeightsUnavailable
+from tokcom.schemes.base import Scheme
+from tokcom.schemes.tvc import bitstream as bs
+from tokcom.schemes.tvc import report as tv_report
+from tokcom.schemes.tvc.config import ARCHS, TvcArch, TvcConfig
+from tokcom.schemes.tvc.mask import fixed_mask, mask_rate
+from tokcom.schemes.tvc.report import GopRx, GopTx, TvcDecodeReport, TvcEncodeReport
+from tokcom.types import Decoded, FrameMapBuilder, LinkState, Packet, Reception, Transmission, Video
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+RANDOM_INIT = "random-init"
+C_PRIORITY, D_PRIORITY = 2, 1
+_MODELS: dict[tuple, tuple[Any, dict[str, Any]]] = {}
+
+
+def weight_files(cfg: TvcConfig) -> tuple[Path, Path] | None:
+    if cfg.weights == "random":
+        return None
+    if cfg.weights == "shipped":
+        return WEIGHTS_DIR / f"tvc-{cfg.model}.safetensors", WEIGHTS_DIR / f"tvc-{cfg.model}.json"
+    p = Path(cfg.weights).expanduser()
+    if p.is_dir():
+        p = p / f"tvc-{cfg.model}.safetensors"
+    return p, p.with_suffix(".json")
+
+
+def weights_digest(cfg: TvcConfig) -> str:
+    files = weight_files(cfg)
+    if files is None:
+        return RANDOM_INIT
+    st, js = files
+    try:
+        return str(json.loads(js.read_text()).get("sha256") or "absent") if st.is_file() else "absent"
+    except (OSError, ValueError):
+        return "absent"
+
+
+def load_model(cfg: TvcConfig, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
+    """``(TvcModel in eval mode, info)``, cached per process; one-line ``WeightsUnavailable`` when absent."""
+    import torch
+
+    from tokcom.models import sha256_file
+    from tokcom.schemes.tvc.model import TvcModel
+
+    files = weight_files(cfg)
+    abl = (cfg.cross_attention, cfg.spatiotemporal, cfg.fusion)
+    key = (cfg.model, cfg.weights, cfg.seed if files is None else None, str(device), abl)
+    if key in _MODELS:
+        return _MODELS[key]
+    if files is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(cfg.seed))
+            model = TvcModel(ARCHS[cfg.model], *abl)
+        info = {"weights": f"random (seed {cfg.seed})", "sha256": RANDOM_INIT, "trained": False}
+    else:
+        st, js = files
+        if not st.is_file() or not js.is_file():
+            raise WeightsUnavailable(f"tvc weights {st} (+ .json) not found; train them with `tokcom train --model "
+                                     f"tvc-{cfg.model}` and copy export/tvc-{cfg.model}.* to {st.parent}, or run "
+                                     f"untrained with --set weights=random")
+        meta = json.loads(js.read_text())
+        digest = sha256_file(st)
+        if digest != meta.get("sha256"):
+            raise WeightsUnavailable(f"tvc weights {st} have sha256 {digest[:12]}…, expected "
+                                     f"{str(meta.get('sha256'))[:12]}…")
+        from safetensors.torch import load_file
+
+        arch = TvcArch.from_dict(dict(meta["arch"])) if meta.get("arch") else ARCHS[cfg.model]
+        model = TvcModel(arch, *abl)
+        try:
+            model.load_state_dict({k: v.float() for k, v in load_file(str(st)).items()})
+        except RuntimeError as e:
+            raise WeightsUnavailable(f"tvc weights {st} do not fit tvc-{arch.name} "
+                                     f"({str(e).splitlines()[0]})") from None
+        info = {"weights": str(st), "sha256": digest, "trained": True}
+    model = model.to(device).eval()
+    info["params"] = int(sum(p.numel() for p in model.parameters()))
+    _MODELS[key] = (model, info)
+    while len(_MODELS) > 2:
+        _MODELS.pop(next(iter(_MODELS)))
+    return model, info
+
+
+class TvcScheme(Scheme):
+    """TVC (003_299bbe4b0e9ae1eb.txt); see the module docstring for the pipeline."""
+
+    name = "tvc"
+    Config = TvcConfig
+    example_options: ClassVar[Mapping[str, Any]] = {"weights": "random"}
+
+    def model(self) -> tuple[Any, dict[str, Any]]:
+        return load_model(self.config, self.device)
+
+    def gops(self, num_frames: int) -> list[tuple[int, int]]:
+        g = self.config.gop
+        return [(s, min(g, num_frames - s)) for s in range(0, num_frames, g)]
+
+    def _grid(self, arch: TvcArch, frames: int, height: int, width: int) -> tuple[int, int, int]:
+        m, sf, tf = arch.pad_multiple, arch.spatial_factor, arch.temporal_factor
+        return (1 + -(-(frames - 1) // tf), -(-height // m) * m // sf, -(-width // m) * m // sf)
+
+    def _gop_tensor(self, arch: TvcArch, frames: np.ndarray):
+        """uint8 ``[n, H, W, 3]`` → ``[1, 3, 1+8k, Hp, Wp]`` (last frame repeated, borders replicated)."""
+        import torch.nn.functional as F
+
+        from tokcom.video.transform import to_tensor
+
+        n, h, w = frames.shape[:3]
+        tf, m = arch.temporal_factor, arch.pad_multiple
+        src = np.minimum(np.arange(1 + -(-(n - 1) // tf) * tf), n - 1)
+        x = to_tensor(np.asarray(frames)[src], device=self.device)
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            b, c, t = x.shape[:3]
+            x = F.pad(x.reshape(b, c * t, h, w), (0, pw, 0, ph), mode="replicate").reshape(b, c, t, h + ph, w + pw)
+        return x
+
+    # -- transmitter --------------------------------------------------------------------------------------
+    def encode(self, video: Video, state: LinkState, rng: np.random.Generator) -> Transmission:
+        c = self.config
+        model, winfo = self.model()
+        info = video.info
+        packets: list[Packet] = []
+        fm = FrameMapBuilder()
+        gops: list[GopTx] = []
+        est_total = 0.0
+        for g, (start, n) in enumerate(self.gops(info.num_frames)):
+            code = model.encode_gop(self._gop_tensor(model.arch, video.frames[start:start + n]), c.quant_step,
+                                    c.n_visible, c.mask_interval, c.code_map)
+            cp = bs.pack_continuous(bs.ContinuousPdu(g, start, n, code.grid, bs.step_code(c.quant_step),
+                                                     code.continuous.z_bytes, code.continuous.y_bytes))
+            dp = bs.pack_discrete(bs.DiscretePdu(g, code.grid, c.n_visible, c.mask_interval, not c.code_map,
+                                                 code.d_bytes))
+            ci = len(packets)
+            packets.append(Packet(cp, stream="continuous", seq=ci, mcs=state.mcs, priority=C_PRIORITY))
+            packets.append(Packet(dp, stream="discrete", seq=ci + 1, mcs=state.mcs, priority=D_PRIORITY))
+            for j, (bits, pk) in enumerate(((8 * len(cp), [ci]), (8 * len(dp), [ci, ci + 1]))):
+                share = [bits // n + (1 if i < bits % n else 0) for i in range(n)]
+                for i in range(n):
+                    fm.add(start + i, share[i], pk)
+            est = code.continuous.bits_estimate + (code.d_bits_estimate or 8.0 * len(code.d_bytes))
+            est_total += est
+            gops.append(GopTx(gop=g, first_frame=start, frames=n, grid=code.grid, c_grid=code.c_grid,
+                              visible_tokens=int(code.visible.sum()), c_bits=8 * len(cp),
+                              c_bits_estimate=code.continuous.bits_estimate, d_bits=8 * len(dp),
+                              d_bits_estimate=code.d_bits_estimate))
+        c_bits = sum(x.c_bits for x in gops)
+        d_bits = sum(x.d_bits for x in gops)
+        report = TvcEncodeReport(
+            model=model.arch.name, weights=winfo["weights"], weights_sha256=winfo["sha256"],
+            trained=winfo["trained"], params=winfo["params"], gop=c.gop,
+            mask_rate=mask_rate(c.n_visible, c.mask_interval), n_visible=c.n_visible, mask_interval=c.mask_interval,
+            quant_step=c.quant_step, code_map=c.code_map, source_bits=c_bits + d_bits, c_bits=c_bits, d_bits=d_bits,
+            bits_estimate=est_total, gops=tuple(gops))
+        return Transmission(info=info, packets=tuple(packets), report=report, frame_map=fm.build())
+
+    # -- receiver -----------------------------------------------------------------------------------------
+    def decode(self, rx: Reception, rng: np.random.Generator) -> Decoded:
+        import torch
+
+        c = self.config
+        model, _ = self.model()
+        arch = model.arch
+        info = rx.info
+        T, H, W = info.num_frames, info.height, info.width
+        plan = self.gops(T)
+        cont: dict[int, bs.ContinuousPdu] = {}
+        disc: dict[int, bs.DiscretePdu] = {}
+        unparsed = foreign = 0
+        for p in rx.packets:
+            if p is None:
+                continue
+            pl = p.payload
+            cp = bs.parse_continuous(pl) if pl[:1] == bytes([bs.C_TAG]) else None
+            dp = bs.parse_discrete(pl) if cp is None and pl[:1] == bytes([bs.D_TAG]) else None
+            if cp is None and dp is None:
+                unparsed += 1
+                continue
+            g = cp.gop if cp is not None else dp.gop
+            if not 0 <= g < len(plan):
+                foreign += 1
+                continue
+            start, n = plan[g]
+            grid = self._grid(arch, n, H, W)
+            if cp is not None and (cp.first_frame, cp.frames, cp.grid) == (start, n, grid):
+                cont.setdefault(g, cp)
+            elif dp is not None and dp.grid == grid:
+                disc.setdefault(g, dp)
+            else:
+                foreign += 1
+        out = np.empty((T, H, W, 3), np.uint8)
+        decoded = np.zeros(T, bool)
+        last: np.ndarray | None = None
+        statuses: list[GopRx] = []
+        for g, (start, n) in enumerate(plan):
+            cp = cont.get(g)
+            y_c, ok = (None, False) if cp is None else model.decode_continuous(cp.z_bytes, cp.y_bytes, cp.grid,
+                                                                               cp.step)
+            if not ok:  # no usable continuous stream: repeat the last frame
+                out[start:start + n] = last if last is not None else 128
+                statuses.append(GopRx(gop=g, status="lost"))
+                continue
+            t, h, w = cp.grid
+            dp = disc.get(g)
+            vis = np.zeros((t, h, w), bool)
+            k = torch.zeros(t, len(arch.levels), h, w, dtype=torch.int64)
+            status = "continuous_only"
+            if dp is not None:
+                v = fixed_mask((t, h, w), dp.n_visible, dp.interval)
+                kd, okd = model.decode_discrete(dp.data, y_c, v, dp.raw)
+                if okd:
+                    vis, k, status = v, kd, "ok"
+            with torch.no_grad():
+                x = model.reconstruct(y_c, k, vis, c.predict_steps, self.device)
+            frames = ((x[0, :, :n, :H, :W].float().cpu() + 1) * 127.5).round().clamp(0, 255)
+            out[start:start + n] = torch.nan_to_num(frames, nan=128.0).to(torch.uint8).permute(1, 2, 3, 0).numpy()
+            last = out[start + n - 1].copy()
+            decoded[start:start + n] = True
+            statuses.append(GopRx(gop=g, status=status, visible_tokens=int(vis.sum())))
+        report = TvcDecodeReport(pdus_unparsed=unparsed, pdus_foreign=foreign, gops_rx=tuple(statuses),
+                                 frame_decoded=tuple(bool(v) for v in decoded))
+        return Decoded(video=Video(out, info.fps, source="reconstruction"), report=report,
+                       frames_decoded=int(decoded.sum()))
+
+    # -- provenance and reporting hooks -------------------------------------------------------------------
+    def weights(self) -> dict[str, str]:
+        return {f"tvc-{self.config.model}": weights_digest(self.config)}
+
+    @classmethod
+    def summary(cls, record: Mapping[str, Any]) -> str:
+        return tv_report.summary(record)
+
+    @classmethod
+    def curve_label(cls, record: Mapping[str, Any]) -> str:
+        return tv_report.curve_label(record)

@@ -1,0 +1,160 @@
+"""TVC on the training engine (003_299bbe4b0e9ae1eb.txt §3.5): ``tvc-small`` / ``tvc-paper``.
+
+The four stages of §3.5 (stage option ``stage``):
+
+1. pretraining — the tokenizers (group ``tokenizers``) are frozen in every stage: start from trained ones
+   (``init_tokenizers`` option: a ``tokcom-dv8x16x16`` and a ``tokcom-cv8x16x16`` export) — never trained here;
+2. ``ccm`` — both context models (group ``ccm``), entropy-only loss: the term ``rate_bpp`` is eq. (3) (bits of
+   ŷ^C and ẑ, plus those of the visible FSQ codes under random MAGE masks) per pixel;
+3. ``transformer`` — the masked-token predictor (group ``transformer``), term ``nll`` = eq. (4) over the
+   masked positions of a random mask;
+4. ``pixel`` — the fusion decoder (groups ``decoder`` (the DV pixel decoder) and ``control`` (the
+   ControlNet branch and its zero convolutions)), eq. (5): ``l1`` + ``lpips_vgg`` on the reconstruction
+   from predicted tokens and ŷ^C.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tokcom.errors import InputError
+from tokcom.schemes.tvc.config import ARCHS, get_arch
+from tokcom.schemes.tvc.mask import fixed_mask, random_mask
+from tokcom.schemes.tvc.model import TvcModel, frames_of, levels_to_codes, video_of
+from tokcom.schemes.tvc.streams import upsample_to
+from tokcom.train.losses import psnr_db
+from tokcom.train.model import StepContext, StepOutput, TrainableModel
+from tokcom.train.recipe import Recipe, Stage, TrainableSpec, register_trainable
+
+STAGES = ("ccm", "transformer", "pixel")
+
+
+class TvcTrainable(TrainableModel):
+    """Adapter around :class:`TvcModel`.
+
+    Options: any :class:`~tokcom.schemes.tvc.config.TvcArch` field (e.g. ``tokenizer_width`` for tests),
+    ``init_tokenizers`` (a folder holding ``tokcom-dv8x16x16.*`` and ``tokcom-cv8x16x16.*`` exports).
+    """
+
+    find_unused_parameters = True
+
+    def __init__(self, model: str = "small", init_tokenizers: str = "", **arch: Any) -> None:
+        super().__init__()
+        self.name = f"tvc-{model}"
+        self.arch = get_arch(model, **arch)
+        self.model = TvcModel(self.arch)
+        if init_tokenizers:
+            from tokcom.tokenizers.weights_io import load_tensors
+
+            dv, _ = load_tensors("tokcom-dv8x16x16", init_tokenizers)
+            cv, _ = load_tensors("tokcom-cv8x16x16", init_tokenizers)
+            self.model.load_tokenizers(dv, cv)
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        m = self.model
+        f = m.fusion
+        return {"tokenizers": [*m.dv.parameters(), *m.cv.parameters()],
+                "ccm": [*m.cstream.parameters(), *m.dstream.parameters()],
+                "transformer": list(m.predictor.parameters()),
+                "decoder": list(f.main.parameters()),
+                "control": [*f.control.parameters(), *f.zero.parameters()]}
+
+    def _pad(self, x: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        b, c, t, h, w = x.shape
+        tf, m = self.arch.temporal_factor, self.arch.pad_multiple
+        if (t - 1) % tf:
+            x = torch.cat([x, x[:, :, -1:].expand(-1, -1, tf - (t - 1) % tf, -1, -1)], dim=2)
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            t2 = x.shape[2]
+            x = F.pad(x.reshape(b, c * t2, h, w), (0, pw, 0, ph), mode="replicate").reshape(b, c, t2, h + ph, w + pw)
+        return x
+
+    def training_step(self, batch: torch.Tensor, ctx: StepContext) -> StepOutput:
+        stage = ctx.option("stage", "ccm")
+        if stage not in STAGES:
+            raise InputError(f"tvc: stage option must be one of {', '.join(STAGES)}; got {stage!r}")
+        m = self.model
+        step = float(ctx.option("quant_step", 1.0))
+        x = self._pad(batch)
+        b, _, T, H, W = x.shape
+        k, y_c = m.tokenize(x)  # frozen (§3.5 stage 1)
+        t, h, w = k.shape[2:]
+        pixels = b * T * H * W
+        gen = ctx.generator
+        if stage == "ccm":  # eq. (3)
+            y_hat, bits_c = m.cstream(frames_of(y_c), step, "noise", gen)
+            vis = random_mask((b, t, h, w), gen).to(x.device)
+            bits_d = m.dstream(frames_of(k), upsample_to(y_hat, (h, w)), vis.reshape(b * t, h, w))
+            rate = (bits_c + bits_d) / pixels
+            return StepOutput(terms={"rate_bpp": rate}, logs={"bpp_c": float(bits_c.detach()) / pixels,
+                                                              "bpp_d": float(bits_d.detach()) / pixels})
+        with torch.no_grad():  # the decoded ŷ^C (rounded), as the receiver holds it
+            y_hat = m.cstream(frames_of(y_c), step, "round")[0]
+        yc = video_of(y_hat, b)
+        y_up = video_of(upsample_to(y_hat, (h, w)), b)
+        if stage == "transformer":  # eq. (4)
+            vis = random_mask((b, t, h, w), gen).to(x.device)
+            logits = m.predictor(k, vis, y_up, yc)
+            nll = m.predictor.nll(logits, k, vis)
+            with torch.no_grad():
+                pred, _ = m.predictor._argmax(logits)
+                hit = (pred == k).all(1)[~vis].float().mean() if bool((~vis).any()) else torch.ones(())
+            return StepOutput(terms={"nll": nll}, logs={"token_acc": float(hit),
+                                                        "mask_rate": float(1 - vis.float().mean())})
+        # pixel decoder fine-tuning, eq. (5): tokens as the receiver has them (fixed mask, one prediction round)
+        n_vis = int(ctx.option("n_visible", 8))
+        interval = int(ctx.option("mask_interval", 16))
+        vis = torch.from_numpy(fixed_mask((t, h, w), n_vis, interval)).to(x.device).expand(b, -1, -1, -1)
+        with torch.no_grad():
+            full = m.predictor.predict(k, vis, y_up, yc, int(ctx.option("predict_steps", 1)))
+        rec = m.fusion(levels_to_codes(full, self.arch.levels), y_up)
+        return StepOutput(recon=rec, target=x, logs={"psnr": psnr_db(rec, x)})
+
+    def describe(self) -> dict[str, Any]:
+        return {"arch": self.arch.to_dict(),
+                "params": {g: int(sum(p.numel() for p in ps)) for g, ps in self.parameter_groups().items()}}
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        return self.model.state_dict()
+
+    def load_weights(self, state: dict[str, torch.Tensor], source: str = "") -> None:
+        try:
+            self.model.load_state_dict(state)
+        except RuntimeError as e:
+            raise InputError(f"{source or 'weights'}: do not fit {self.name} ({str(e).splitlines()[0]})") from None
+
+    def export(self, directory: Path, record: dict[str, Any]) -> Path:
+        from tokcom.tokenizers.weights_io import save_weights
+
+        return save_weights(self.name, self.weights(), {"name": self.name, "arch": self.arch.to_dict(),
+                                                        "training": record}, directory)
+
+
+def tvc_recipe(steps: tuple[int, int, int] = (3000, 3000, 3000), lr: float = 1e-4, frames: int = 17, crop: int = 128,
+               perceptual: float = 1.0) -> Recipe:
+    """§3.5's stages 2–4 (stage 1, the tokenizers, is frozen throughout). λ1 = 1 and λ2 = ``perceptual`` of
+    eq. (5) (the paper gives no values)."""
+    common = {"frames": frames, "crop": crop}
+    return Recipe("default", (
+        Stage("ccm", steps[0], lr=lr, warmup=50, train=("ccm",), losses={"rate_bpp": 1.0},  # eq. (3)
+              options={"stage": "ccm"}, **common),
+        Stage("transformer", steps[1], lr=lr, warmup=50, train=("transformer",), losses={"nll": 1.0},  # eq. (4)
+              options={"stage": "transformer"}, reset_optimizer=True, **common),
+        Stage("pixel", steps[2], lr=lr, warmup=50, train=("decoder", "control"), reset_optimizer=True,
+              losses={"l1": 1.0, "lpips_vgg": perceptual}, options={"stage": "pixel"}, **common),  # eq. (5)
+    ), betas=(0.9, 0.999), description="§3.5: CCMs (eq. 3), Transformer (eq. 4), pixel decoder (eq. 5); "
+                                        "tokenizers frozen")
+
+
+for _name in ARCHS:
+    register_trainable(TrainableSpec(
+        f"tvc-{_name}", lambda options, _n=_name: TvcTrainable(_n, **options), {"default": tvc_recipe()},
+        frames=17, crop=128, batch=2 if _name == "small" else 8,
+        description=f"TVC ({_name}): dual-stream tokenized video codec, 003 §3.5 (tokenizers frozen)"))

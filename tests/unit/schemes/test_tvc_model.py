@@ -1,0 +1,102 @@
+"""TVC's predictor (§3.3, eq. 2/4), fusion decoder (§3.4) and the four training stages (§3.5) on tiny inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)
+
+from tokcom.schemes.tvc.config import FSQ_LEVELS, get_arch
+from tokcom.schemes.tvc.model import TvcModel, codes_to_levels, levels_to_codes
+from tokcom.schemes.tvc.nets import MaskedTokenPredictor
+
+TINY = {"tokenizer_width": 8, "hyper_channels": 4, "hyper_hidden": 8, "ccm_hidden": 8, "d_model": 16, "heads": 2,
+        "depth": 1, "proj_width": 8}
+
+
+def _inputs(b=2, t=2, h=4, w=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    lv = torch.tensor(FSQ_LEVELS).view(1, -1, 1, 1, 1)
+    k = (torch.rand(b, 6, t, h, w, generator=g) * lv).long().clamp_max(lv - 1)
+    yc = torch.randn(b, 16, t, h // 2, w // 2, generator=g)
+    yu = yc.repeat_interleave(2, 3).repeat_interleave(2, 4)
+    return k, yc, yu
+
+
+@pytest.mark.parametrize("head", ["factorized", "index"])
+def test_predictor_shapes_nll_and_deterministic_decoding(head):
+    torch.manual_seed(0)
+    p = MaskedTokenPredictor(FSQ_LEVELS, 16, d_model=16, heads=2, depth=1, proj_width=8, head=head).eval()
+    k, yc, yu = _inputs()
+    vis = torch.rand(2, 2, 4, 6, generator=torch.Generator().manual_seed(1)) < 0.5
+    logits = p(k, vis, yu, yc)
+    assert logits.shape == (2, 2, 4, 6, 39 if head == "factorized" else 64000)
+    nll = p.nll(logits, k, vis)
+    assert nll.ndim == 0 and nll.item() > 0
+    out = p.predict(k, vis, yu, yc, steps=3)
+    assert out.shape == k.shape and torch.equal(out, p.predict(k, vis, yu, yc, steps=3))
+    assert torch.equal(out.permute(1, 0, 2, 3, 4)[:, vis], k.permute(1, 0, 2, 3, 4)[:, vis])  # visible kept
+    lv = torch.tensor(FSQ_LEVELS).view(1, -1, 1, 1, 1)
+    assert bool(((out >= 0) & (out < lv)).all())
+    # ablations run
+    for kw in ({"cross_attention": False}, {"spatiotemporal": False}):
+        q = MaskedTokenPredictor(FSQ_LEVELS, 16, d_model=16, heads=2, depth=1, proj_width=8, **kw)
+        assert q(k, vis, yu, yc).shape[:4] == (2, 2, 4, 6)
+
+
+def test_fusion_starts_as_the_discrete_decoder_and_control_changes_it_after_training():
+    torch.manual_seed(0)
+    m = TvcModel(get_arch("small", **TINY)).eval()
+    k, _, yu = _inputs(b=1)
+    codes = levels_to_codes(k, FSQ_LEVELS)
+    with torch.no_grad():
+        fused = m.fusion(codes, yu)
+        plain = m.dv.decode_codes(codes)
+        assert fused.shape == (1, 3, 9, 64, 96)
+        assert torch.allclose(fused, plain, atol=1e-6)  # zero-initialised injections (ControlNet)
+        for z in m.fusion.zero:
+            z.weight.normal_(0, 0.1)
+        assert not torch.allclose(m.fusion(codes, yu), plain, atol=1e-4)
+    assert torch.equal(codes_to_levels(codes, FSQ_LEVELS), k)
+
+
+def _ctx(stage_opts, step=0):
+    from tokcom.train.model import StepContext
+    from tokcom.train.recipe import Stage
+
+    return StepContext(Stage("s", 1, options=stage_opts), step, 0, torch.Generator().manual_seed(step),
+                       torch.device("cpu"))
+
+
+def test_one_step_of_each_stage_runs_and_trains_only_its_groups():
+    from tokcom.train.losses import LossSet
+    from tokcom.train.model import check_groups
+    from tokcom.train.recipe import TRAINABLE
+
+    spec = TRAINABLE.get("tvc-small")
+    r = spec.recipe("default")
+    assert [s.name for s in r.stages] == ["ccm", "transformer", "pixel"]
+    assert r.stages[0].loss_weights == {"rate_bpp": 1.0} and r.stages[1].loss_weights == {"nll": 1.0}
+    assert set(r.stages[2].loss_weights) == {"l1", "lpips_vgg"}
+    assert all("tokenizers" not in s.trainable(["tokenizers", "ccm", "transformer", "decoder", "control"])
+               for s in r.stages)
+    torch.manual_seed(0)
+    model = spec.build(dict(TINY))
+    groups = check_groups(model)
+    assert set(groups) == {"tokenizers", "ccm", "transformer", "decoder", "control"}
+    batch = torch.rand(1, 3, 9, 40, 56) * 2 - 1  # padded to 64 × 64 inside
+    for stage, group, term in (("ccm", "ccm", "rate_bpp"), ("transformer", "transformer", "nll"),
+                               ("pixel", "control", "l1")):
+        model.zero_grad()
+        out = model.training_step(batch, _ctx({"stage": stage}))
+        if term in out.terms:
+            loss = out.terms[term]
+        else:  # eq. (5)'s L1 term as the engine computes it
+            loss = LossSet({"l1": 1.0})(out)[0]
+            assert out.recon.shape == out.target.shape == (1, 3, 9, 64, 64)
+        assert torch.isfinite(loss)
+        loss.backward()
+        assert all(p.grad is None or not p.grad.abs().sum() for p in groups["tokenizers"])  # frozen tokenizers
+        got = [p for p in groups[group] if p.grad is not None and p.grad.abs().sum() > 0]
+        assert got, stage

@@ -1,0 +1,84 @@
+"""The ``tvc`` scheme end to end with random weights: encode → link → decode, the bits against the entropy
+models' estimates, the defined degradations (continuous stream only; GoP lost), one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)
+
+from tokcom.errors import InputError, WeightsUnavailable
+from tokcom.link.base import build_link
+from tokcom.schemes.base import build_scheme
+from tokcom.types import Rate, Reception, Video
+
+
+@pytest.fixture(scope="module")
+def clip():
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (1, 8, 8, 3)).astype(np.uint8)
+    frames = np.repeat(np.repeat(np.repeat(base, 12, 0), 8, 1), 8, 2)  # 12 frames, 64 × 64 (two GoPs of 9)
+    return Video(frames, 25.0, source="synthetic")
+
+
+def test_end_to_end_random_weights(clip):
+    from tokcom import simulate
+
+    s = build_scheme("tvc", {"weights": "random", "gop": 9})
+    r = simulate(s, clip, build_link("awgn", {"snr_db": 6.0}), 0)
+    assert r.frames_decoded == 12
+    sr = r.scheme_report
+    assert sr["trained"] is False and sr["mask_rate"] == 0.5 and len(sr["gops"]) == 2
+    assert [g["status"] for g in sr["gops_rx"]] == ["ok", "ok"]
+    assert sr["source_bits"] == r.source_bits
+
+
+def test_degradations(clip):
+    s = build_scheme("tvc", {"weights": "random", "gop": 9})
+    link = build_link("awgn", {"snr_db": 6.0})
+    tx = s.encode(clip, link.state(clip.info, Rate()), np.random.default_rng(0))
+    assert [p.stream for p in tx.packets] == ["continuous", "discrete"] * 2
+    full = s.decode(Reception(clip.info, tx.packets), np.random.default_rng(0))
+    no_d = s.decode(Reception(clip.info, (tx.packets[0], None, tx.packets[2], None)), np.random.default_rng(0))
+    assert [g.status for g in no_d.report.gops_rx] == ["continuous_only"] * 2 and no_d.frames_decoded == 12
+    no_c = s.decode(Reception(clip.info, (tx.packets[0], tx.packets[1], None, tx.packets[3])),
+                    np.random.default_rng(0))
+    assert [g.status for g in no_c.report.gops_rx] == ["ok", "lost"] and no_c.frames_decoded == 9
+    assert np.array_equal(no_c.video.frames[9:], np.repeat(full.video.frames[8:9], 3, 0))  # last frame repeated
+    nothing = s.decode(Reception(clip.info, (None,) * 4), np.random.default_rng(0))
+    assert nothing.frames_decoded == 0 and (nothing.video.frames == 128).all()
+
+
+def test_raw_index_ablation_and_other_ablations_run(clip):
+    link = build_link("awgn", {"snr_db": 6.0})
+    base = build_scheme("tvc", {"weights": "random", "gop": 9})
+    raw = build_scheme("tvc", {"weights": "random", "gop": 9, "code_map": False, "mask_rate": 0.0})
+    tx = raw.encode(clip, link.state(clip.info, Rate()), np.random.default_rng(0))
+    assert all(g.d_bits_estimate is None for g in tx.report.gops)
+    assert raw.decode(Reception(clip.info, tx.packets), np.random.default_rng(0)).frames_decoded == 12
+    for opt in ({"cross_attention": False}, {"spatiotemporal": False}, {"fusion": False}):
+        s = build_scheme("tvc", {"weights": "random", "gop": 9, **opt})
+        t2 = s.encode(clip, link.state(clip.info, Rate()), np.random.default_rng(0))
+        assert s.decode(Reception(clip.info, t2.packets), np.random.default_rng(0)).frames_decoded == 12
+    assert base.weights() == {"tvc-small": "random-init"}
+
+
+def test_missing_weights_and_bad_options_are_one_line(clip):
+    s = build_scheme("tvc", {})
+    with pytest.raises(WeightsUnavailable) as e:
+        s.encode(clip, build_link("awgn", {"snr_db": 6.0}).state(clip.info, Rate()), np.random.default_rng(0))
+    assert "\n" not in str(e.value) and "weights=random" in str(e.value)
+    for bad in ({"gop": 10}, {"mask_rate": 1.5}, {"quant_step": 0}, {"model": "huge"}):
+        with pytest.raises(InputError):
+            build_scheme("tvc", bad)
+
+
+def test_import_tokcom_stays_light():
+    code = ("import sys, tokcom, tokcom.schemes; from tokcom.registry import SCHEMES; SCHEMES.get('tvc');"
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
