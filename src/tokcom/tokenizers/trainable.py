@@ -78,6 +78,34 @@ def resitok_prefix_missing(n: int, h: int, w: int, gen: torch.Generator, device)
     return miss.to(device)
 
 
+CV_BOTTLENECK = ("e_out.weight", "e_out.bias", "d_in.weight")
+"""The only tensors a CV tokenizer's net shapes differently from the DV net of the same trunk."""
+
+
+def warm_start_cv(net: nn.Module, dv_state: dict[str, torch.Tensor]) -> bool:
+    """Initialise a CV net from a DV tokenizer's weights (``--init-from`` a DV export: TVC's pair shares the
+    trunk). Every tensor but the bottleneck must match in name and shape, else nothing is loaded (False).
+    The encoder's output conv gets the DV's pre-FSQ channels in its first channels (the rest keep their
+    initialisation); the decoder's input conv reads them with the DV's weights and starts with zero weights
+    on the extra channels, so the warm-started CV decodes its first channels as the DV decoded its codes."""
+    own = net.state_dict()
+    trunk = [k for k in own if k not in CV_BOTTLENECK]
+    if set(own) != set(dv_state) or any(own[k].shape != dv_state[k].shape for k in trunk):
+        return False
+    new = {k: dv_state[k].to(own[k].dtype) for k in trunk}
+    e_w, e_b, d_w = (own[k].clone() for k in CV_BOTTLENECK)
+    n = dv_state["e_out.weight"].shape[0]
+    if n > e_w.shape[0] or dv_state["e_out.weight"].shape[1:] != e_w.shape[1:]:
+        return False
+    e_w[:n] = dv_state["e_out.weight"].to(e_w.dtype)
+    e_b[:n] = dv_state["e_out.bias"].to(e_b.dtype)
+    d_w.zero_()
+    d_w[:, :n] = dv_state["d_in.weight"].to(d_w.dtype)
+    new.update({"e_out.weight": e_w, "e_out.bias": e_b, "d_in.weight": d_w})
+    net.load_state_dict(new)
+    return True
+
+
 class TokenizerTrainable(TrainableModel):
     """Adapter around :class:`DVNet` / :class:`ResiNet` (``self.net``; checkpoints and exports hold the net's
     state dict, as before the engine existed)."""
@@ -119,9 +147,13 @@ class TokenizerTrainable(TrainableModel):
         return self.net.state_dict()
 
     def load_weights(self, state: dict[str, torch.Tensor], source: str = "") -> None:
+        """Exact weights of this tokenizer; for a continuous (CV) tokenizer also a discrete (DV) one of the
+        same trunk (:func:`warm_start_cv`)."""
         try:
             self.net.load_state_dict(state)
         except RuntimeError as e:
+            if self.kind == "cv" and warm_start_cv(self.net, state):
+                return
             raise InputError(f"{source or 'weights'}: weights do not fit {self.name} {self.arch} "
                              f"({str(e).splitlines()[0]})") from None
 

@@ -76,3 +76,22 @@ def test_trainable_runs_and_exports_a_loadable_tokenizer(tmp_path):
     assert meta["arch"]["latent_channels"] == 16 and meta["sha256"]
     tok = load_tokenizer("tokcom-cv8x16x16", path=str(res.export.parent))
     assert tok.trained and tok.encode(torch.zeros(1, 3, 9, 32, 32)).shape == (1, 16, 2, 2, 2)
+
+
+def test_warm_start_from_a_dv_tokenizer_of_the_same_trunk():
+    """``--init-from`` a DV export: the trunk is copied, the bottleneck's first channels are the DV's, the
+    decoder ignores the extra channels at first; a DV of another width does not fit (one-line error)."""
+    from tokcom.errors import InputError
+    from tokcom.tokenizers.nets import DVNet
+    from tokcom.train.recipe import TRAINABLE
+
+    torch.manual_seed(0)
+    dv = DVNet(8, 16, 8).state_dict()
+    cv = TRAINABLE.get("tokcom-cv8x16x16").build({"width": 8})
+    cv.load_weights(dv, "dv")
+    got = cv.net.state_dict()
+    assert all(torch.equal(got[k], v) for k, v in dv.items() if k not in ("e_out.weight", "e_out.bias", "d_in.weight"))
+    assert torch.equal(got["e_out.weight"][:6], dv["e_out.weight"]) and torch.equal(got["e_out.bias"][:6], dv["e_out.bias"])
+    assert torch.equal(got["d_in.weight"][:, :6], dv["d_in.weight"]) and not got["d_in.weight"][:, 6:].any()
+    with pytest.raises(InputError, match="do not fit"):
+        cv.load_weights(DVNet(8, 16, 16).state_dict(), "wide dv")
