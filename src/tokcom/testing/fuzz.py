@@ -152,11 +152,13 @@ def _pvsc_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Packet 
                              else (zs[int(rng.integers(0, len(zs)))] if zs else rng.bytes(12)))
             elif kind == 4:
                 shape = (int(rng.integers(1, 9)), int(rng.integers(1, 9)))
-                k = rng.integers(0, int(rng.choice([16, 17, 256])), shape).astype(np.uint8)
+                levels = int(rng.choice([16, 17, 256]))
+                k = rng.integers(0, levels, shape).astype(np.uint8)
                 codec = "png" if rng.random() < 0.3 else "deflate"
-                si = replace(si, k_bytes=bs.encode_rate_map(k, codec), codec=codec)
+                si = replace(si, k_bytes=bs.encode_rate_map(k, codec, levels), codec=codec)
             elif kind == 5:
-                si = replace(si, codec="png" if si.codec == "deflate" else "deflate")
+                si = replace(si, codec="png" if si.codec == "deflate" else "deflate",
+                             k_bytes=si.k_bytes if rng.random() < 0.7 else b"")
             else:
                 si = replace(si, k_bytes=rng.bytes(int(rng.integers(0, 40))))
             out.append(replace(p, payload=bs.pack_side(si), num_bits=None))

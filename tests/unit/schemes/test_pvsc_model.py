@@ -109,11 +109,17 @@ def test_side_information_round_trips(model):
     for shape, levels in (((4, 4), 16), ((5, 7), 16), ((3, 9), 200), ((1, 1), 1)):
         k = rng.integers(0, levels, shape).astype(np.uint8)
         for codec in bs.CODECS:
-            kb = bs.encode_rate_map(k, codec)
+            kb = bs.encode_rate_map(k, codec, levels)
             assert np.array_equal(bs.decode_rate_map(kb, shape, levels, codec), k)
             assert bs.decode_rate_map(kb, (shape[0] + 2, shape[1]), levels, codec) is None  # wrong size
     assert bs.decode_rate_map(bs.encode_rate_map(np.full((2, 2), 9, np.uint8)), (2, 2), 8) is None  # range
     assert bs.decode_rate_map(b"\x01garbage", (4, 4), 16) is None and bs.decode_rate_map(b"", (4, 4), 16) is None
+    assert bs.decode_rate_map(b"", (4, 4), 16, "png") is None and bs.decode_rate_map(b"\x89PNG", (4, 4), 16, "png") is None
+    # packing follows the rate set's size, not the map's values: a 17-level set with small indices
+    k = np.array([[0, 3], [15, 2]], np.uint8)
+    assert np.array_equal(bs.decode_rate_map(bs.encode_rate_map(k, "deflate", 17), (2, 2), 17), k)
+    with pytest.raises(ValueError):
+        bs.encode_rate_map(k, "deflate", 8)
     flat = np.zeros((16, 16), np.uint8)
     assert len(bs.encode_rate_map(flat)) < 8  # a uniform map deflates to a few bytes
     si = bs.SideInfo(frame=300, quality=3, codec="png", sym_start=70000, sym_count=129, z_bytes=data,

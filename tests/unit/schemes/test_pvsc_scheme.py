@@ -134,6 +134,56 @@ def test_erasure_link_carries_quantised_symbols(clip):
                  metrics=["psnr"])
     assert r.scheme_report["carriage"] == "digital" and r.frames_decoded == 8 and min(r.frame_share) == 1.0
     assert all(f["status"] == "ok" for f in r.scheme_report["frames_rx"])
+    # the transmitter's buffer update decodes the quantised symbols the PDUs carry: no drift without loss
+    s = build_scheme("pvsc", {"weights": "random", "gop": 4, "digital_bits": 4})
+    state = build_link("erasure").state(clip.info)
+    tx, rec = s.encode_with_recon(clip, state, np.random.default_rng(0), keep_recon=True)
+    assert tx.symbols is None
+    assert np.array_equal(_decode(s, tx, symbols=None).video.frames, rec)
+
+
+def test_clipped_symbols_keep_both_buffers_equal(clip):
+    """The receiver clips |ŝ| to symbol_clip; the transmitter's buffer update decodes the clipped symbols
+    too, so an ideal channel still gives identical reconstructions when clipping bites."""
+    s = build_scheme("pvsc", {"weights": "random", "gop": 4, "symbol_clip": 0.5})
+    state = build_link("awgn", {"snr_db": 6.0}).state(clip.info, Rate(cbr=0.1))
+    tx, rec = s.encode_with_recon(clip, state, np.random.default_rng(0), keep_recon=True)
+    assert np.abs(tx.symbols).max() > 0.5
+    dec = _decode(s, tx)
+    assert dec.report.symbols_sanitized > 0 and np.array_equal(dec.video.frames, rec)
+
+
+def test_a_bogus_duplicate_does_not_hide_the_real_side_pdu(sent):
+    """A CRC-valid side PDU claiming frame 2 with wrong content, ahead of the real one: the real one decodes."""
+    from tokcom.schemes.pvsc import bitstream as bs
+
+    s, tx, rec = sent
+    pk = list(tx.packets)
+    bogus = replace(pk[2], payload=bs.pack_side(replace(bs.parse_side(pk[2].payload), sym_count=1)), num_bits=None)
+    dec = _decode(s, tx, packets=[bogus, *pk])
+    assert [f.status for f in dec.report.frames_rx] == ["ok"] * 8 and np.array_equal(dec.video.frames, rec)
+
+
+def test_hostile_hyper_latent_cannot_poison_the_buffer(sent):
+    """A CRC-valid b_z decoding to huge ẑ: clamped at both ends (Z_LIMIT); frames stay finite uint8 and the
+    GOP decodes on."""
+    from tokcom.schemes.pvsc import bitstream as bs
+
+    s, tx, _ = sent
+    model, _ = s.model()
+    pk = list(tx.packets)
+    si = bs.parse_side(pk[1].payload)
+    z = torch.full((1, model.arch.c_z, 1, 2), 1e9)  # 64 × 80 pads to 64 × 128: ẑ is 1 × 2
+    huge = replace(si, z_bytes=model.inter.prior.compress(z))
+    pk[1] = replace(pk[1], payload=bs.pack_side(huge), num_bits=None)
+    dec = _decode(s, tx, packets=pk)
+    assert dec.video.frames.dtype == np.uint8 and dec.frames_decoded == 8
+    # a PNG codec session given an empty or garbage b_k: side_invalid, never an exception
+    png = build_scheme("pvsc", {"weights": "random", "gop": 4, "rate_map_codec": "png"})
+    pk = list(tx.packets)
+    pk[2] = replace(pk[2], payload=bs.pack_side(replace(si, frame=2, codec="png", k_bytes=b"")), num_bits=None)
+    dec = _decode(png, tx, packets=pk)
+    assert dec.report.frames_rx[2].status in ("side_invalid", "side_lost")
 
 
 def test_damaged_symbols_are_sanitised(sent):

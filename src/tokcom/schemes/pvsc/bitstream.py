@@ -13,7 +13,7 @@ Side PDU (numpy/zlib only; no torch)::
     b_k           the rate map k_t (eq. 14's indices), the rest of the PDU before the CRC
     4 bytes       CRC-32 (LE) of everything before it
 
-Rate-map codecs: ``deflate`` — indices packed two per byte (4-bit, when the rate set has ≤ 16 levels)
+Rate-map codecs: ``deflate`` — indices packed two per byte (4-bit) when the rate set has ≤ 16 levels
 and compressed with raw DEFLATE (the compression inside PNG), or stored packed when that is shorter
 (first byte 0: stored, 1: deflated); ``png`` — ``cv2.imencode(".png")`` of the uint8 index map, as the
 paper (§II-B; its ~60-byte container dominates at small frames). Both lossless.
@@ -40,8 +40,10 @@ DIGITAL_CLIP = 4.0
 
 
 # --------------------------------------------------------------------------------------------- rate map
-def encode_rate_map(kidx: np.ndarray, codec: str = "deflate") -> bytes:
-    """b_k: the rate map ``[h, w]`` uint8 (indices into the rate set), losslessly."""
+def encode_rate_map(kidx: np.ndarray, codec: str = "deflate", levels: int = 16) -> bytes:
+    """b_k: the rate map ``[h, w]`` uint8 (indices into a rate set of ``levels`` values), losslessly. With
+    ``deflate`` the indices are packed two per byte when ``levels`` ≤ 16 — the receiver decides the same way
+    from the rate set it knows."""
     k = np.ascontiguousarray(np.asarray(kidx, np.uint8))
     if codec == "png":
         import cv2
@@ -53,7 +55,9 @@ def encode_rate_map(kidx: np.ndarray, codec: str = "deflate") -> bytes:
     if codec != "deflate":
         raise ValueError(f"rate-map codec must be one of {CODECS}; got {codec!r}")
     flat = k.reshape(-1)
-    if flat.size and int(flat.max()) < 16:
+    if flat.size and int(flat.max()) >= levels:
+        raise ValueError(f"rate-map index {int(flat.max())} outside a rate set of {levels} levels")
+    if levels <= 16:
         if flat.size % 2:
             flat = np.append(flat, 0).astype(np.uint8)
         packed = (flat[0::2] << 4 | flat[1::2]).astype(np.uint8).tobytes()
@@ -70,6 +74,8 @@ def decode_rate_map(data: bytes, shape: tuple[int, int], levels: int, codec: str
     h, w = int(shape[0]), int(shape[1])
     n = h * w
     try:
+        if not data:
+            return None
         if codec == "png":
             import cv2
 
@@ -78,8 +84,6 @@ def decode_rate_map(data: bytes, shape: tuple[int, int], levels: int, codec: str
                 return None
             k = img
         else:
-            if not data:
-                return None
             body = data[1:]
             if data[0] == 1:
                 d = zlib.decompressobj(-15)
@@ -99,7 +103,7 @@ def decode_rate_map(data: bytes, shape: tuple[int, int], levels: int, codec: str
                 if len(body) != n:
                     return None
                 k = np.frombuffer(body, np.uint8).reshape(h, w)
-    except (zlib.error, ValueError, IndexError):
+    except Exception:  # noqa: BLE001 - cv2.error, zlib.error, …: hostile bytes are "no rate map"
         return None
     if k.size and int(k.max()) >= levels:
         return None
@@ -152,12 +156,29 @@ def parse_side(payload: bytes) -> SideInfo | None:
 
 
 # --------------------------------------------------------------------------------------------- digital symbols
-def pack_symbols_pdu(frame: int, symbols: np.ndarray, bits: int, clip: float = DIGITAL_CLIP) -> bytes:
-    """A frame's complex symbols, I and Q uniformly quantised to ``bits`` bits over [−clip, clip]."""
+def _quantise_iq(symbols: np.ndarray, bits: int, clip: float) -> np.ndarray:
+    """I and Q of ``symbols`` as uniform ``bits``-bit levels over [−clip, clip] (int64, I/Q interleaved)."""
     s = np.asarray(symbols, np.complex64)
     iq = np.stack([s.real, s.imag], axis=-1).reshape(-1).astype(np.float64)
     levels = (1 << bits) - 1
-    q = np.rint((np.clip(iq, -clip, clip) + clip) / (2 * clip) * levels).astype(np.int64)
+    return np.rint((np.clip(np.nan_to_num(iq), -clip, clip) + clip) / (2 * clip) * levels).astype(np.int64)
+
+
+def _dequantise_iq(q: np.ndarray, bits: int, clip: float) -> np.ndarray:
+    iq = q / ((1 << bits) - 1) * 2 * clip - clip
+    return (iq[0::2] + 1j * iq[1::2]).astype(np.complex64)
+
+
+def digital_symbols(symbols: np.ndarray, bits: int, clip: float = DIGITAL_CLIP) -> np.ndarray:
+    """What a receiver gets from :func:`pack_symbols_pdu` of ``symbols`` when the PDU arrives: the
+    transmitter's buffer update (eqs. 22–24) uses it over a digital carriage, so both buffers stay equal."""
+    return _dequantise_iq(_quantise_iq(symbols, bits, clip), bits, clip)
+
+
+def pack_symbols_pdu(frame: int, symbols: np.ndarray, bits: int, clip: float = DIGITAL_CLIP) -> bytes:
+    """A frame's complex symbols, I and Q uniformly quantised to ``bits`` bits over [−clip, clip]."""
+    s = np.asarray(symbols, np.complex64)
+    q = _quantise_iq(s, bits, clip)
     body = bytearray([SYM_TAG])
     put_varint(body, frame)
     put_varint(body, s.size)
@@ -190,5 +211,4 @@ def parse_symbols_pdu(payload: bytes, clip: float = DIGITAL_CLIP, max_count: int
         return None
     raw = np.unpackbits(np.frombuffer(body[pos:], np.uint8))[: 2 * count * bits].reshape(-1, bits).astype(np.int64)
     q = (raw << np.arange(bits - 1, -1, -1)).sum(axis=1) if count else np.zeros(0, np.int64)
-    iq = q / ((1 << bits) - 1) * 2 * clip - clip
-    return frame, (iq[0::2] + 1j * iq[1::2]).astype(np.complex64)
+    return frame, _dequantise_iq(q, bits, clip)

@@ -18,6 +18,9 @@ PAPER_RATE_SET: tuple[int, ...] = (0, 4, 8, 12, 16, 20, 24, 28, 36, 44, 52, 60, 
 PAPER_OMEGAS: tuple[float, ...] = (0.001, 0.10, 0.21, 0.42, 0.88)
 PAPER_ETA = 0.2  # §IV-A: η of eqs. (14), (25)
 PAD_MULTIPLE = 64  # y at 1/16, z at 1/64 of the frame: frames are padded (replicate) to a multiple of 64
+Z_LIMIT = 1024.0
+"""|ẑ| is clamped to this at both ends (trained hyper-latents stay within tens): a CRC-valid but hostile b_z
+whose escape codes decode to huge values cannot overflow the hyper decoder."""
 
 
 def scaled_rate_set(c_y: int) -> tuple[int, ...]:
@@ -29,8 +32,9 @@ def scaled_rate_set(c_y: int) -> tuple[int, ...]:
         v = 2 * round(k * c_y / 256)
         if not out or v > out[-1]:
             out.append(v)
-    if out[-1] != c_y:
-        out.append(c_y + (c_y % 2))
+    top = c_y + (c_y % 2)  # an odd C_y: its last symbol carries one dimension
+    if out[-1] < top:
+        out.append(top)
     return tuple(out)
 
 
@@ -182,7 +186,7 @@ class PvscConfig:
             picks per GOP the highest preset whose symbols and side information fit the budget (the highest
             when there is no budget).
         eta: η of eq. (14) (None: the model's, 0.2).
-        rate_map_codec: how the rate map k_t becomes b_k: ``deflate`` (4-bit indices + raw DEFLATE, the
+        rate_map_codec: how the rate map k_t becomes b_k: ``deflate`` (4-bit indices when ≤ 16 levels + raw DEFLATE, the
             compression inside PNG without its ~60-byte container) or ``png`` (cv2.imencode, as the paper).
         side_mcs: MCS of the side-information PDUs: ``link`` (the link's adapted MCS) or ``robust`` (the
             most efficient 38.214 Table 5.1.3.1-1 row predicted to lose < 1e-4 of such PDUs).

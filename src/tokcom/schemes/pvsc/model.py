@@ -25,6 +25,7 @@ quality preset; η scales eq. (14).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokcom.entropy import CheckerboardGaussian, FactorizedPrior, anchor_mask, lower_bound
-from tokcom.schemes.pvsc.config import PAD_MULTIPLE, PvscArch, symbols_for
+from tokcom.schemes.pvsc.bitstream import encode_rate_map
+from tokcom.schemes.pvsc.config import PAD_MULTIPLE, Z_LIMIT, PvscArch, symbols_for
 from tokcom.schemes.pvsc.nets import (
     ContextExtractor,
     FeatureExtractor,
@@ -91,11 +93,10 @@ def power_normalise(real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return real * scale.view(-1, 1, 1, 1)
 
 
-def rate_map_bits(kidx: np.ndarray) -> int:
-    """``b(k)`` for the rate term of eq. (25): bits of the rate map as :mod:`.bitstream` codes it (deflate)."""
-    from tokcom.schemes.pvsc.bitstream import encode_rate_map
-
-    return 8 * len(encode_rate_map(np.asarray(kidx, np.uint8), "deflate"))
+def rate_map_bits(kidx: np.ndarray, levels: int) -> int:
+    """``b(k)`` for the rate term of eq. (25): bits of the rate map (indices into a rate set of ``levels``
+    values) as :mod:`.bitstream` codes it (deflate)."""
+    return 8 * len(encode_rate_map(np.asarray(kidx, np.uint8), "deflate", levels))
 
 
 @dataclass
@@ -104,6 +105,10 @@ class Reference:
 
     feat: torch.Tensor
     state: torch.Tensor | None
+
+    def finite(self) -> bool:
+        """No NaN/inf in the buffer (a hostile side PDU can drive the networks out of range)."""
+        return bool(torch.isfinite(self.feat).all()) and (self.state is None or bool(torch.isfinite(self.state).all()))
 
 
 class PvscCodec(nn.Module):
@@ -211,6 +216,11 @@ class PvscCodec(nn.Module):
         return x_hat, Reference(feat, state)
 
 
+def clamp_hyper(z_hat: torch.Tensor) -> torch.Tensor:
+    """ẑ as both ends use it (eq. 9 followed by the :data:`Z_LIMIT` clamp)."""
+    return z_hat.clamp(-Z_LIMIT, Z_LIMIT)
+
+
 def _round(x: torch.Tensor, mode: str) -> torch.Tensor:
     q = torch.round(x)
     return x + (q - x).detach() if mode == "ste" else q
@@ -279,12 +289,16 @@ class PvscModel(nn.Module):
 
     # -- inference (the scheme) ---------------------------------------------------------------------------
     @torch.no_grad()
-    def encode_frame(self, x: torch.Tensor, ref: Reference | None, q: int, eta: float
+    def encode_frame(self, x: torch.Tensor, ref: Reference | None, q: int, eta: float,
+                     carry: Callable[[np.ndarray], np.ndarray] | None = None
                      ) -> tuple[FrameCode, torch.Tensor, Reference]:
         """Transmitter, one frame ``x`` ``[1, 3, H, W]`` in [-1, 1] (H, W multiples of 64).
 
+        ``carry``: what the receiver gets of the sent symbols over an ideal channel (its clipping, a digital
+        carriage's quantisation); None = the symbols themselves.
+
         Returns (the frame's code, x̂^tx, the transmitter's new buffer), the latter two from the receiver's
-        own path on the sent symbols (eqs. 22–24), so that an ideal channel gives identical buffers."""
+        own path on the carried symbols (eqs. 22–24), so that an ideal channel gives identical buffers."""
         codec = self.codec(ref is None)
         rates = self.arch.rates
         qt = torch.tensor([int(q)], device=x.device)
@@ -292,7 +306,7 @@ class PvscModel(nn.Module):
         y = codec.analysis(x, c_f, qt)  # eq. (7)
         z = codec.h_enc(y)  # eq. (8)
         z_bytes = codec.prior.compress(z)
-        z_hat = torch.round(z.detach().cpu()).to(torch.int64).to(torch.float32).to(x.device)  # eq. (9): AD(b_z)
+        z_hat = clamp_hyper(torch.round(z.detach().cpu()).to(torch.int64).to(torch.float32)).to(x.device)  # eq. (9)
         w, mu0, s0 = codec.h_dec(z_hat, c_e)  # eq. (10)
         ybar, _, _, lik = codec.quantise(y, w, mu0, s0, "round")  # eqs. (11)–(13)
         ktilde = codec.symbol_length(lik, eta)  # eq. (14)
@@ -300,7 +314,8 @@ class PvscModel(nn.Module):
         real, mask = codec.encode_symbols(ybar, kidx, rates, ref.state if ref is not None else None)  # eq. (15)
         sym = pack_symbols(real, mask)
         # eqs. (22)–(24): the buffer update runs the receiver's path on exactly what is sent
-        x_tx, new_ref = self.decode_frame(z_hat, sym, kidx[0].to(torch.uint8).cpu().numpy(), ref, q)
+        x_tx, new_ref = self.decode_frame(z_hat, carry(sym) if carry is not None else sym,
+                                          kidx[0].to(torch.uint8).cpu().numpy(), ref, q)
         code = FrameCode(z_bytes, tuple(z.shape), kidx[0].to(torch.uint8).cpu().numpy(), sym,
                          float(ktilde.mean()))
         return code, x_tx, new_ref
@@ -373,7 +388,7 @@ class PvscModel(nn.Module):
             ybar, mu, _, lik = codec.quantise(y, w, mu0, s0, mode, generator)  # eqs. (11)–(13)
             ktilde = codec.symbol_length(lik, eta)  # eq. (14), before rate matching
             kidx = snap_rates(ktilde, rates)
-            bits_k = torch.tensor([float(rate_map_bits(kidx[i].to(torch.uint8).cpu().numpy())) for i in range(b)],
+            bits_k = torch.tensor([float(rate_map_bits(kidx[i].to(torch.uint8).cpu().numpy(), len(rates))) for i in range(b)],
                                   device=x.device)
             # eq. (25): Σ k + η b(k) − η log2 p(ẑ), in real dimensions → /2 for complex channel uses
             rate = rate + (ktilde.sum(dim=(1, 2)) + eta * (bits_z + bits_k)) / (2 * samples)

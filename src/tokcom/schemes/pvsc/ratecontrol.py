@@ -5,7 +5,7 @@ the highest quality preset whose symbols and side information fit the GOP's shar
 
     ladder  (q = Q−1, η) … (q = 0, η)   the presets (learnable channel-wise scaling vectors, ω_t of §IV-A)
             (0, η/2), (0, η/4)           η of eq. (14) lowered: fewer symbols per unit
-            (0, 0)                       k = 0 everywhere: side information only (ỹ = w ⊙ μ at the receiver)
+            (0, 0)                       k = 0 everywhere: side information only (F_rx from the rate embedding + context)
             (0, 0, I-frame only)         the P-frames are not sent (the receiver repeats the I-frame)
             —                            nothing fits: the GOP is not sent
     share_g = ⌊remaining budget · frames(g) / remaining frames⌋   (what earlier GOPs left over carries on)

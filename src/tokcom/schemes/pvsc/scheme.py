@@ -31,7 +31,7 @@ from tokcom.errors import WeightsUnavailable
 from tokcom.schemes.base import Scheme
 from tokcom.schemes.pvsc import bitstream as bs
 from tokcom.schemes.pvsc import report as pv_report
-from tokcom.schemes.pvsc.config import ARCHS, PAD_MULTIPLE, PvscArch, PvscConfig
+from tokcom.schemes.pvsc.config import ARCHS, PAD_MULTIPLE, Z_LIMIT, PvscArch, PvscConfig
 from tokcom.schemes.pvsc.pictures import pictured_frames, rate_map_picture
 from tokcom.schemes.pvsc.ratecontrol import Candidate, gop_share, ladder, search
 from tokcom.schemes.pvsc.report import FrameRx, FrameTx, GopPlan, PvscDecodeReport, PvscEncodeReport
@@ -158,6 +158,24 @@ def _to_uint8(x, height: int, width: int) -> np.ndarray:
 
     v = ((x[0, :, :height, :width].detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round()
     return torch.nan_to_num(v, nan=128.0).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def sanitise_symbols(symbols: np.ndarray | None, clip: float) -> tuple[np.ndarray, int]:
+    """Symbols as complex64 with NaN/inf → 0 and magnitudes clipped to ``clip``; ``(symbols, how many were
+    changed)``. The receiver applies it to what arrives, the transmitter to what it sends before its buffer
+    update (eqs. 22–24), so that both ends decode the same values over an ideal channel."""
+    if symbols is None:
+        return np.zeros(0, np.complex64), 0
+    s = np.asarray(symbols)
+    if s.ndim != 1 or not (np.iscomplexobj(s) or np.issubdtype(s.dtype, np.number)):
+        return np.zeros(0, np.complex64), int(s.size)
+    s = s.astype(np.complex128, copy=True)
+    bad = ~(np.isfinite(s.real) & np.isfinite(s.imag))
+    s[bad] = 0
+    mag = np.abs(s)
+    over = mag > clip
+    s[over] *= clip / mag[over]
+    return s.astype(np.complex64), int(bad.sum() + over.sum())
 
 
 class PvscScheme(Scheme):
@@ -324,8 +342,9 @@ class PvscScheme(Scheme):
         n = frames.shape[0] if cand.p_frames else 1
         offset = sym_offset
         for j in range(n):
-            fc, x_tx, ref = model.encode_frame(frames[j:j + 1], ref, cand.quality, eta * cand.eta_scale)
-            k_bytes = bs.encode_rate_map(fc.kidx, c.rate_map_codec)
+            fc, x_tx, ref = model.encode_frame(frames[j:j + 1], ref, cand.quality, eta * cand.eta_scale,
+                                               carry=self._carry(analog))
+            k_bytes = bs.encode_rate_map(fc.kidx, c.rate_map_codec, len(model.arch.rates))
             nsym = int(fc.symbols.size)
             side = bs.pack_side(bs.SideInfo(start + j, cand.quality, c.rate_map_codec, offset if analog else 0,
                                             nsym, fc.z_bytes, k_bytes))
@@ -350,6 +369,14 @@ class PvscScheme(Scheme):
             code.channel_uses += uses
         return code
 
+    def _carry(self, analog: bool):
+        """What the receiver makes of the sent symbols over an ideal channel (the transmitter's buffer update
+        decodes exactly that): clipped analog symbols, or the digital PDU's quantised I/Q."""
+        c = self.config
+        if analog:
+            return lambda sym: sanitise_symbols(sym, c.symbol_clip)[0]
+        return lambda sym: bs.digital_symbols(sanitise_symbols(sym, c.symbol_clip)[0], c.digital_bits)
+
     # -- receiver -----------------------------------------------------------------------------------------
     def decode(self, rx: Reception, rng: np.random.Generator) -> Decoded:
         import torch
@@ -363,8 +390,8 @@ class PvscScheme(Scheme):
         grid = (hp // 16, wp // 16)
         z_shape = (1, arch.c_z, hp // 64, wp // 64)
         nq = arch.num_qualities
-        # parse every PDU (any order; the first valid one per frame wins)
-        sides: dict[int, bs.SideInfo] = {}
+        # parse every PDU (any order; per frame, the first side PDU that describes a frame of this session wins)
+        sides: dict[int, list[bs.SideInfo]] = {}
         digital: dict[int, np.ndarray] = {}
         unparsed = 0
         for p in rx.packets:
@@ -374,7 +401,7 @@ class PvscScheme(Scheme):
             si = bs.parse_side(payload) if payload[:1] == bytes([bs.SIDE_TAG]) else None
             if si is not None:
                 if 0 <= si.frame < T:
-                    sides.setdefault(si.frame, si)
+                    sides.setdefault(si.frame, []).append(si)
                 continue
             sp = bs.parse_symbols_pdu(payload) if payload[:1] == bytes([bs.SYM_TAG]) else None
             if sp is not None:
@@ -393,13 +420,15 @@ class PvscScheme(Scheme):
             ref = None
             for t in range(start, start + n):
                 intra = t == start
-                si = sides.get(t)
-                status = "side_lost" if si is None else "ok"
-                parsed = None
-                if si is not None:
+                cands = sides.get(t, [])
+                status = "side_lost" if not cands else "ok"
+                si, parsed = None, None
+                for si in cands:
                     parsed = self._check_side(model, si, intra, grid, z_shape, nq)
-                    if parsed is None:
-                        status, invalid = "side_invalid", invalid + 1
+                    if parsed is not None:
+                        break
+                if cands and parsed is None:
+                    status, invalid = "side_invalid", invalid + 1
                 if parsed is not None and not intra and ref is None:
                     status = "frozen"
                     parsed = None
@@ -414,12 +443,14 @@ class PvscScheme(Scheme):
                 syms, missing = self._frame_symbols(si, rx_sym, digital.get(t), t)
                 with torch.no_grad():
                     x_hat, ref = model.decode_frame(z_hat.to(self.device), syms, kidx, ref, si.quality, intra=intra)
+                if not ref.finite():  # a hostile b_z the CRC let through: do not carry NaN to the next frames
+                    ref, resets = None, resets + 1
                 out[t] = _to_uint8(x_hat, H, W)
                 last = out[t]
                 decoded[t] = True
                 statuses.append(FrameRx(frame=t, status="ok" if not missing else "symbols_missing",
                                         quality=si.quality, symbols=si.sym_count, symbols_missing=missing))
-        report = PvscDecodeReport(side_pdus_ok=len(sides), pdus_unparsed=unparsed, side_invalid=invalid,
+        report = PvscDecodeReport(side_pdus_ok=sum(len(v) for v in sides.values()), pdus_unparsed=unparsed, side_invalid=invalid,
                                   symbols_received=int(rx_sym.size), symbols_sanitized=sanitized,
                                   buffer_resets=resets, frames_rx=tuple(statuses),
                                   frame_decoded=tuple(bool(v) for v in decoded))
@@ -427,19 +458,7 @@ class PvscScheme(Scheme):
                        frames_decoded=int(decoded.sum()))
 
     def _sanitise(self, symbols: np.ndarray | None) -> tuple[np.ndarray, int]:
-        """Received symbols as complex64 with NaN/inf → 0 and magnitudes clipped to ``symbol_clip``."""
-        if symbols is None:
-            return np.zeros(0, np.complex64), 0
-        s = np.asarray(symbols)
-        if s.ndim != 1 or not (np.iscomplexobj(s) or np.issubdtype(s.dtype, np.number)):
-            return np.zeros(0, np.complex64), int(s.size)
-        s = s.astype(np.complex128, copy=True)
-        bad = ~(np.isfinite(s.real) & np.isfinite(s.imag))
-        s[bad] = 0
-        mag = np.abs(s)
-        over = mag > self.config.symbol_clip
-        s[over] *= self.config.symbol_clip / mag[over]
-        return s.astype(np.complex64), int(bad.sum() + over.sum())
+        return sanitise_symbols(symbols, self.config.symbol_clip)
 
     def _check_side(self, model, si: bs.SideInfo, intra: bool, grid: tuple[int, int], z_shape: tuple[int, ...],
                     nq: int):
@@ -452,7 +471,7 @@ class PvscScheme(Scheme):
         z_hat, ok = model.codec(intra).prior.decompress(si.z_bytes, z_shape)
         if not ok:
             return None
-        return z_hat, kidx
+        return z_hat.clamp(-Z_LIMIT, Z_LIMIT), kidx  # as the transmitter's clamp_hyper
 
     @staticmethod
     def _frame_symbols(si: bs.SideInfo, rx_sym: np.ndarray, digital: np.ndarray | None, t: int
