@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from tokcom.tokenizers.base import ContinuousVideoTokenizer, VideoTokenizerSpec
-from tokcom.tokenizers.dv import StreamingCausalAE, resolve_device, resolve_dtype
+from tokcom.tokenizers.dv import StreamingCausalAE
 from tokcom.tokenizers.nets import CVNet
 from tokcom.tokenizers.weights_io import load_tensors
 
@@ -40,14 +40,6 @@ class BuiltinContinuous(StreamingCausalAE, ContinuousVideoTokenizer):
     """tokcom's own causal continuous video tokenizer (16 latent channels)."""
 
     _time_axis = 1  # latents are [C, t, h, w]
-
-    def __init__(self, spec: VideoTokenizerSpec, net: CVNet, device: str | torch.device = "cpu",
-                 dtype: str | torch.dtype = "fp32", record: dict | None = None) -> None:
-        self.spec = spec
-        self._device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype)
-        self.net = net.to(self._device, self.dtype).eval()
-        self.record = record or {}
 
     @classmethod
     def load(cls, name: str, device: str = "cpu", dtype: str = "fp32", path: str | Path | None = None,

@@ -58,6 +58,14 @@ class StreamingCausalAE:
     temporal_context = 2  # the causal Res3d (temporal kernel 3) on each side of the bottleneck
     _time_axis = 0
 
+    def __init__(self, spec: VideoTokenizerSpec, net: torch.nn.Module, device: str | torch.device = "cpu",
+                 dtype: str | torch.dtype = "fp32", record: dict | None = None) -> None:
+        self.spec = spec
+        self._device = resolve_device(device)
+        self.dtype = resolve_dtype(dtype)
+        self.net = net.to(self._device, self.dtype).eval()
+        self.record = record or {}
+
     def _emit(self, z: torch.Tensor) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -128,14 +136,6 @@ class BuiltinDV(StreamingCausalAE, DiscreteVideoTokenizer):
     """tokcom's own causal DV tokenizer (FSQ 64000 tokens, 16 bits per token)."""
 
     temporal_context = 2  # DVNet's one causal Res3d (temporal kernel 3) on each side of the bottleneck
-
-    def __init__(self, spec: VideoTokenizerSpec, net: DVNet, device: str | torch.device = "cpu",
-                 dtype: str | torch.dtype = "fp32", record: dict | None = None) -> None:
-        self.spec = spec
-        self._device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype)
-        self.net = net.to(self._device, self.dtype).eval()
-        self.record = record or {}
 
     @classmethod
     def load(cls, name: str, device: str = "cpu", dtype: str = "fp32", path: str | Path | None = None,

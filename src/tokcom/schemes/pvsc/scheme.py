@@ -18,7 +18,6 @@ configuration (both ends hold the same weights). See docs/pvsc.md.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tokcom.errors import WeightsUnavailable
 from tokcom.schemes.base import Scheme
 from tokcom.schemes.pvsc import bitstream as bs
 from tokcom.schemes.pvsc import report as pv_report
@@ -35,98 +33,62 @@ from tokcom.schemes.pvsc.config import ARCHS, PAD_MULTIPLE, Z_LIMIT, PvscArch, P
 from tokcom.schemes.pvsc.pictures import pictured_frames, rate_map_picture
 from tokcom.schemes.pvsc.ratecontrol import Candidate, gop_share, ladder, search
 from tokcom.schemes.pvsc.report import FrameRx, FrameTx, GopPlan, PvscDecodeReport, PvscEncodeReport
+from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-RANDOM_INIT = "random-init"
 SIDE_PRIORITY, SYMBOL_PRIORITY = 2, 1
 ROBUST_BLER = 1e-4
-_MODELS: dict[tuple, tuple[Any, dict[str, Any]]] = {}
 
 
 # --------------------------------------------------------------------------------------------- weights
+WEIGHTS = SchemeWeights("pvsc", WEIGHTS_DIR)
+_MODELS = ModelCache(4)
+
+
 def weight_name(model: str) -> str:
     return f"pvsc-{model}"
 
 
 def weight_files(cfg: PvscConfig) -> tuple[Path, Path] | None:
     """``(.safetensors, .json)`` the configuration loads, or None for ``weights=random``."""
-    if cfg.weights == "random":
-        return None
-    if cfg.weights == "shipped":
-        name = weight_name(cfg.model)
-        return WEIGHTS_DIR / f"{name}.safetensors", WEIGHTS_DIR / f"{name}.json"
-    p = Path(cfg.weights).expanduser()
-    if p.is_dir():
-        p = p / f"{weight_name(cfg.model)}.safetensors"
-    return p, p.with_suffix(".json")
+    return WEIGHTS.files(cfg.weights, weight_name(cfg.model))
 
 
 def weights_digest(cfg: PvscConfig) -> str:
     """The sha256 recorded for the weight file (checked at load), ``random-init``, or ``absent``."""
-    files = weight_files(cfg)
-    if files is None:
-        return RANDOM_INIT
-    st, js = files
-    if not st.is_file() or not js.is_file():
-        return "absent"
-    try:
-        return str(json.loads(js.read_text()).get("sha256") or "absent")
-    except (OSError, ValueError):
-        return "absent"
+    return WEIGHTS.digest(cfg.weights, weight_name(cfg.model))
 
 
 def load_model(cfg: PvscConfig, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
     """``(PvscModel in eval mode, info)`` for ``cfg``, cached per process. ``info``: ``weights``,
-    ``sha256``, ``trained``, ``arch``. Raises :class:`WeightsUnavailable` (one line) when the file is absent
-    or does not match its recorded sha256."""
-    import torch
-
-    from tokcom.models import sha256_file
-    from tokcom.schemes.pvsc.model import PvscModel
-
+    ``sha256``, ``trained``, ``arch``, ``params``. Raises :class:`WeightsUnavailable` (one line) when the
+    file is absent, does not match its recorded sha256 or does not fit."""
     files = weight_files(cfg)
     key = (cfg.model, cfg.weights, cfg.seed if files is None else None, str(device),
            None if files is None else (str(files[0]), files[0].stat().st_mtime if files[0].is_file() else None))
-    hit = _MODELS.get(key)
-    if hit is not None:
-        return hit
-    if files is None:
-        arch = ARCHS[cfg.model]
+    return _MODELS.get(key, lambda: _build(cfg, device))
+
+
+def _build(cfg: PvscConfig, device: str) -> tuple[Any, dict[str, Any]]:
+    import torch
+
+    from tokcom.schemes.pvsc.model import PvscModel
+
+    if weight_files(cfg) is None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(cfg.seed))
-            model = PvscModel(arch)
+            model = PvscModel(ARCHS[cfg.model])
         info = {"weights": f"random (seed {cfg.seed})", "sha256": RANDOM_INIT, "trained": False}
     else:
-        st, js = files
-        if not st.is_file() or not js.is_file():
-            what = "shipped weights" if cfg.weights == "shipped" else "weights"
-            raise WeightsUnavailable(
-                f"pvsc {what} {st} (+ .json) not found; train them with `tokcom train --model "
-                f"{weight_name(cfg.model)}` and copy export/{weight_name(cfg.model)}.* to {st.parent}, or run "
-                f"untrained with --set weights=random")
-        meta = json.loads(js.read_text())
-        digest = sha256_file(st)
-        if digest != meta.get("sha256"):
-            raise WeightsUnavailable(f"pvsc weights {st} have sha256 {digest[:12]}…, expected "
-                                     f"{str(meta.get('sha256'))[:12]}… (recorded in {js.name})")
+        sd, meta, digest, st = WEIGHTS.read(cfg.weights, weight_name(cfg.model))
         arch = PvscArch.from_dict(dict(meta.get("arch") or {})) if meta.get("arch") else ARCHS[cfg.model]
-        from safetensors.torch import load_file
-
-        sd = {k: v.float() for k, v in load_file(str(st)).items()}
         model = PvscModel(arch)
-        try:
-            model.load_state_dict(sd)
-        except RuntimeError as e:
-            raise WeightsUnavailable(f"pvsc weights {st} do not fit the {arch.name} model "
-                                     f"({str(e).splitlines()[0]})") from None
+        WEIGHTS.load_into(model, sd, st, f"the {arch.name} model")
         info = {"weights": str(st), "sha256": digest, "trained": True}
     model = model.to(device).eval()
     info["arch"] = model.arch
     info["params"] = int(sum(p.numel() for p in model.parameters()))
-    _MODELS[key] = (model, info)
-    while len(_MODELS) > 4:
-        _MODELS.pop(next(iter(_MODELS)))
     return model, info
 
 

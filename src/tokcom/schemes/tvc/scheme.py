@@ -16,93 +16,62 @@ both. See docs/tvc.md.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from tokcom.errors import WeightsUnavailable
 from tokcom.schemes.base import Scheme
 from tokcom.schemes.tvc import bitstream as bs
 from tokcom.schemes.tvc import report as tv_report
 from tokcom.schemes.tvc.config import ARCHS, TvcArch, TvcConfig
 from tokcom.schemes.tvc.mask import fixed_mask, mask_rate
 from tokcom.schemes.tvc.report import GopRx, GopTx, TvcDecodeReport, TvcEncodeReport
+from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Packet, Reception, Transmission, Video
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-RANDOM_INIT = "random-init"
 C_PRIORITY, D_PRIORITY = 2, 1
-_MODELS: dict[tuple, tuple[Any, dict[str, Any]]] = {}
+
+
+WEIGHTS = SchemeWeights("tvc", WEIGHTS_DIR)
+_MODELS = ModelCache(2)
 
 
 def weight_files(cfg: TvcConfig) -> tuple[Path, Path] | None:
-    if cfg.weights == "random":
-        return None
-    if cfg.weights == "shipped":
-        return WEIGHTS_DIR / f"tvc-{cfg.model}.safetensors", WEIGHTS_DIR / f"tvc-{cfg.model}.json"
-    p = Path(cfg.weights).expanduser()
-    if p.is_dir():
-        p = p / f"tvc-{cfg.model}.safetensors"
-    return p, p.with_suffix(".json")
+    return WEIGHTS.files(cfg.weights, f"tvc-{cfg.model}")
 
 
 def weights_digest(cfg: TvcConfig) -> str:
-    files = weight_files(cfg)
-    if files is None:
-        return RANDOM_INIT
-    st, js = files
-    try:
-        return str(json.loads(js.read_text()).get("sha256") or "absent") if st.is_file() else "absent"
-    except (OSError, ValueError):
-        return "absent"
+    return WEIGHTS.digest(cfg.weights, f"tvc-{cfg.model}")
 
 
 def load_model(cfg: TvcConfig, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
     """``(TvcModel in eval mode, info)``, cached per process; one-line ``WeightsUnavailable`` when absent."""
+    abl = (cfg.cross_attention, cfg.spatiotemporal, cfg.fusion)
+    key = (cfg.model, cfg.weights, cfg.seed if weight_files(cfg) is None else None, str(device), abl)
+    return _MODELS.get(key, lambda: _build(cfg, device, abl))
+
+
+def _build(cfg: TvcConfig, device: str, abl: tuple[bool, bool, bool]) -> tuple[Any, dict[str, Any]]:
     import torch
 
-    from tokcom.models import sha256_file
     from tokcom.schemes.tvc.model import TvcModel
 
-    files = weight_files(cfg)
-    abl = (cfg.cross_attention, cfg.spatiotemporal, cfg.fusion)
-    key = (cfg.model, cfg.weights, cfg.seed if files is None else None, str(device), abl)
-    if key in _MODELS:
-        return _MODELS[key]
-    if files is None:
+    if weight_files(cfg) is None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(cfg.seed))
             model = TvcModel(ARCHS[cfg.model], *abl)
         info = {"weights": f"random (seed {cfg.seed})", "sha256": RANDOM_INIT, "trained": False}
     else:
-        st, js = files
-        if not st.is_file() or not js.is_file():
-            raise WeightsUnavailable(f"tvc weights {st} (+ .json) not found; train them with `tokcom train --model "
-                                     f"tvc-{cfg.model}` and copy export/tvc-{cfg.model}.* to {st.parent}, or run "
-                                     f"untrained with --set weights=random")
-        meta = json.loads(js.read_text())
-        digest = sha256_file(st)
-        if digest != meta.get("sha256"):
-            raise WeightsUnavailable(f"tvc weights {st} have sha256 {digest[:12]}…, expected "
-                                     f"{str(meta.get('sha256'))[:12]}…")
-        from safetensors.torch import load_file
-
+        sd, meta, digest, st = WEIGHTS.read(cfg.weights, f"tvc-{cfg.model}")
         arch = TvcArch.from_dict(dict(meta["arch"])) if meta.get("arch") else ARCHS[cfg.model]
         model = TvcModel(arch, *abl)
-        try:
-            model.load_state_dict({k: v.float() for k, v in load_file(str(st)).items()})
-        except RuntimeError as e:
-            raise WeightsUnavailable(f"tvc weights {st} do not fit tvc-{arch.name} "
-                                     f"({str(e).splitlines()[0]})") from None
+        WEIGHTS.load_into(model, sd, st, f"tvc-{arch.name}")
         info = {"weights": str(st), "sha256": digest, "trained": True}
     model = model.to(device).eval()
     info["params"] = int(sum(p.numel() for p in model.parameters()))
-    _MODELS[key] = (model, info)
-    while len(_MODELS) > 2:
-        _MODELS.pop(next(iter(_MODELS)))
     return model, info
 
 
