@@ -58,7 +58,21 @@ def _scheme_args(scheme: str, w: int, h: int, preset: str) -> list[str]:
         return ["--preset", preset]
     if scheme == "tokencom":
         return ["--intent-box", f"{w // 4},{h // 4},{3 * w // 4},{3 * h // 4}"]
-    return []
+    return _untrained_args(scheme)
+
+
+def _untrained_args(scheme: str) -> list[str]:
+    """A learned scheme without shipped weights runs with its example options (a random initialisation:
+    the same memory and speed as trained weights)."""
+    from tokcom.registry import SCHEMES
+    from tokcom.schemes.base import build_scheme
+
+    try:
+        absent = any(v == "absent" for v in build_scheme(scheme).weights().values())
+    except Exception:  # noqa: BLE001 - a scheme that cannot even be configured: run it as it is
+        absent = False
+    opts = SCHEMES.get(scheme).example_options if absent else {}
+    return [x for k, v in opts.items() for x in ("--set", f"{k}={v}")]
 
 
 def main() -> None:
