@@ -74,9 +74,24 @@ class RunLog:
 _SKIP = {"step", "stage", "lr", "s_per_step", "samples_per_s", "elapsed_s", "psnr_train"}
 
 
+def _smooth(ys: list[float], n: int) -> list[float]:
+    """Trailing moving average over ``n`` records (``n`` ≤ 1: unchanged)."""
+    if n <= 1:
+        return list(ys)
+    out, acc = [], 0.0
+    for i, y in enumerate(ys):
+        acc += y
+        if i >= n:
+            acc -= ys[i - n]
+        out.append(acc / min(i + 1, n))
+    return out
+
+
 def plot_losses(log: RunLog, png: Path, title: str = "") -> Path | None:
-    """Plot every logged term (log scale where all positive) against the step; None without matplotlib
-    or without loss records."""
+    """The run's curves against the step, in up to three panels: the total loss and the weighted terms of
+    the stages (log scale), the PSNR logs (dB), and the other logged quantities (rates, bits, the
+    discriminator; log scale where positive). Raw records are drawn faintly, a moving average over them
+    boldly; dashed lines mark stage changes. None without matplotlib or without loss records."""
     recs = [r for r in log.records() if "step" in r]
     if not recs:
         return None
@@ -87,26 +102,36 @@ def plot_losses(log: RunLog, png: Path, title: str = "") -> Path | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
+    events = [r for r in log.records() if r.get("event") == "stage"]
+    weighted = {"loss"} | {k for r in events for k in (r.get("losses") or {})}
     names = sorted({k for r in recs for k, v in r.items() if k not in _SKIP and isinstance(v, (int, float))})
-    names = ["loss", *[n for n in names if n != "loss"]][:10]
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=100)
-    positive = True
-    for i, n in enumerate(names):
-        pts = [(r["step"], r[n]) for r in recs if isinstance(r.get(n), (int, float))]
-        if pts:
+    groups = [("loss terms", [n for n in names if n in weighted]),
+              ("PSNR dB", [n for n in names if n.startswith("psnr")]),
+              ("other logs", [n for n in names if n not in weighted and not n.startswith("psnr")])]
+    groups = [(t, ns[:10]) for t, ns in groups if ns]
+    window = max(1, len(recs) // 60)
+    fig, axes = plt.subplots(len(groups), 1, figsize=(6.4, 2.6 * len(groups) + 0.4), dpi=100, sharex=True,
+                             squeeze=False)
+    for ax, (label, ns) in zip(axes[:, 0], groups):
+        positive = label != "PSNR dB"
+        for i, n in enumerate(sorted(ns, key=lambda x: (x != "loss", x))):
+            pts = [(r["step"], float(r[n])) for r in recs if isinstance(r.get(n), (int, float))]
+            if not pts:
+                continue
             xs, ys = zip(*pts)
             positive &= min(ys) > 0
-            ax.plot(xs, ys, "-", lw=1.6 if n == "loss" else 1.0, color=f"C{i % 10}", label=n)
-    if positive:
-        ax.set_yscale("log")
-    for r in log.records():
-        if r.get("event") == "stage" and r.get("at", 0) > 0:
-            ax.axvline(r["at"], color="0.6", lw=0.8, ls="--")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss term")
-    ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+            ax.plot(xs, ys, "-", lw=0.5, alpha=0.25, color=f"C{i % 10}")
+            ax.plot(xs, _smooth(list(ys), window), "-", lw=1.8 if n == "loss" else 1.1, color=f"C{i % 10}", label=n)
+        if positive:
+            ax.set_yscale("log")
+        for r in events:
+            if r.get("at", 0) > 0:
+                ax.axvline(r["at"], color="0.6", lw=0.8, ls="--")
+        ax.set_ylabel(label, fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6.5, ncol=3, loc="upper right")
+    axes[-1, 0].set_xlabel("step")
+    axes[0, 0].set_title(title + (f" (bold: mean of {window} records)" if window > 1 else ""), fontsize=9)
     fig.tight_layout()
     tmp = png.with_name(png.stem + ".tmp.png")
     fig.savefig(tmp)

@@ -101,3 +101,21 @@ def test_init_from_records_the_lineage(tmp_path, stills):
     assert lin["from"] == "toy-ae.safetensors" and lin["steps"] == 3
     with pytest.raises(InputError, match="do not fit"):
         Trainer(_cfg(stills, tmp_path / "d", steps=1, model_options={"width": 4}, init_from=str(c.export))).fit()
+
+
+def test_loss_plot_panels(tmp_path):
+    """The curves: loss terms, PSNR and other logs in their own panels; a run without records has none."""
+    from tokcom.train.record import RunLog, _smooth, plot_losses
+
+    assert _smooth([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0] and _smooth([1.0, 2.0], 1) == [1.0, 2.0]
+    log = RunLog(tmp_path)
+    assert plot_losses(log, tmp_path / "loss.png") is None
+    log.write({"event": "stage", "at": 0, "stage": "a", "losses": {"l1": 1.0, "rate": 0.5}})
+    for s in range(1, 40):
+        log.write({"step": s, "stage": "a", "loss": 1 / s, "l1": 0.5 / s, "rate": 0.1, "psnr_rx": 20 + s / 10,
+                   "bits_z": 100.0 - s, "lr": 1e-3})
+    png = plot_losses(log, tmp_path / "loss.png", "t")
+    import matplotlib.image as mpimg
+
+    h, w = mpimg.imread(png).shape[:2]
+    assert w == 640 and h > 2.6 * 3 * 100  # three panels
