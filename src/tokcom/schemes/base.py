@@ -59,19 +59,33 @@ class Scheme(ABC):
         return {}
 
     # -- reporting hooks: a scheme describes its own records (the report never guesses from dict shapes) --
+    reporting: ClassVar[Any] = None
+    """A module holding the hooks below as plain functions (``summary``, ``curve_label``, ``describe`` for
+    :meth:`describe_record`, ``report_sections``): each hook it has replaces the default, so a scheme keeps
+    its reporting in its report module without one-line delegating methods."""
+
+    @classmethod
+    def _hook(cls, name: str) -> Any:
+        return getattr(cls.reporting, name, None) if cls.reporting is not None else None
+
     @classmethod
     def summary(cls, record: Mapping[str, Any]) -> str:
         """A short description of a stored record's transmission choices (e.g. its MCS), for tables."""
-        return "–"
+        f = cls._hook("summary")
+        return f(record) if f is not None else "–"
 
     @classmethod
     def curve_label(cls, record: Mapping[str, Any]) -> str:
         """The name of a record's curve in plots and tables (the scheme, plus what sets its variant apart)."""
-        return str(record.get("scheme", cls.name))
+        f = cls._hook("curve_label")
+        return f(record) if f is not None else str(record.get("scheme", cls.name))
 
     @classmethod
     def describe_record(cls, record: Mapping[str, Any]) -> str:
         """One sentence on how a stored record's scheme was configured (for the report's "what ran")."""
+        f = cls._hook("describe")
+        if f is not None:
+            return f(record)
         cfg = dict(record.get("config", {}).get("scheme", {}))
         cfg.pop("name", None)
         return ", ".join(f"{k} {v}" for k, v in sorted(cfg.items()) if v is not None)
@@ -80,7 +94,8 @@ class Scheme(ABC):
     def report_sections(cls, records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
         """HTML sections this scheme adds to a sweep report (its own tables and figures) from its records;
         files it writes go under ``out_dir``. Default: none."""
-        return ""
+        f = cls._hook("report_sections")
+        return f(records, out_dir) if f is not None else ""
 
 
 def build_scheme(name: str, options: dict[str, Any] | None = None, *, device: str = "cpu") -> Scheme:

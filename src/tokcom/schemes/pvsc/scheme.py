@@ -19,7 +19,7 @@ configuration (both ends hold the same weights). See docs/pvsc.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -144,6 +144,7 @@ class PvscScheme(Scheme):
     """PVSC (002_165f6aebfafa3581.txt); see the module docstring for the pipeline."""
 
     name = "pvsc"
+    reporting = pv_report
     Config = PvscConfig
     example_options: ClassVar[Mapping[str, Any]] = {"weights": "random"}  # runs without shipped weights (untrained)
 
@@ -460,21 +461,9 @@ class PvscScheme(Scheme):
             self.config.model)
         return {name: weights_digest(self.config)}
 
-    @classmethod
-    def summary(cls, record: Mapping[str, Any]) -> str:
-        return pv_report.summary(record)
 
-    @classmethod
-    def curve_label(cls, record: Mapping[str, Any]) -> str:
-        return pv_report.curve_label(record)
 
-    @classmethod
-    def describe_record(cls, record: Mapping[str, Any]) -> str:
-        return pv_report.describe(record)
 
-    @classmethod
-    def report_sections(cls, records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
-        return pv_report.report_sections(records, out_dir)
 
 
 def tx_rx_gap(scheme: PvscScheme, video: Video, link, seed: int = 0) -> dict[str, Any]:

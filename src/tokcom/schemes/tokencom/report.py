@@ -135,7 +135,7 @@ def describe(record: Mapping[str, Any]) -> str:
     sr = record.get("scheme_report", {})
     intent = sr.get("intent", {})
     what = intent.get("text") or intent.get("box") or intent.get("path") or ""
-    tok = c.get("tokenizer") + (f" (falls back to {c.get('fallback_tokenizers')} when the budget cannot carry "
+    tok = str(c.get("tokenizer", "?")) + (f" (falls back to {c.get('fallback_tokenizers')} when the budget cannot carry "
                                 f"it, §III-B)" if c.get("fallback_tokenizers") else "")
     return (f"{tok}; intent: {intent.get('source', '?')} {what} ({c.get('intent_mode')}); UEP MILP over "
             f"{c.get('mcs_intended')} × {c.get('mcs_non_intended')} and B_Δ ∈ {c.get('b_delta_set')}; when even "

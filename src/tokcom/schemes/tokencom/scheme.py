@@ -19,9 +19,8 @@ Causal tokenizers code frame 0 as its own token frame; Z_ref is that frame (Alg.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -210,6 +209,7 @@ class TokenComScheme(Scheme):
     """Video TokenCom (000_cfad1eb21f67e2e2.txt); see the module docstring for the pipeline."""
 
     name = "tokencom"
+    reporting = tc_report
     Config = TokenComConfig
     example_options: ClassVar[Mapping[str, Any]] = {"intent_box": (0, 0, 32, 32)}  # an intent is required; a box needs no weights
 
@@ -586,17 +586,8 @@ class TokenComScheme(Scheme):
             out.update(clip_digests(self.config.clip_model))
         return out
 
-    @classmethod
-    def summary(cls, record: Mapping[str, Any]) -> str:
-        return tc_report.summary(record)
 
-    @classmethod
-    def describe_record(cls, record: Mapping[str, Any]) -> str:
-        return tc_report.describe(record)
 
-    @classmethod
-    def report_sections(cls, records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
-        return tc_report.report_sections(records, out_dir)
 
 
 def _fill(pdus: list, n: int, bits: int) -> tuple[np.ndarray, np.ndarray]:

@@ -79,6 +79,7 @@ class TvcScheme(Scheme):
     """TVC (003_299bbe4b0e9ae1eb.txt); see the module docstring for the pipeline."""
 
     name = "tvc"
+    reporting = tv_report
     Config = TvcConfig
     example_options: ClassVar[Mapping[str, Any]] = {"weights": "random"}
 
@@ -220,10 +221,4 @@ class TvcScheme(Scheme):
     def weights(self) -> dict[str, str]:
         return {f"tvc-{self.config.model}": weights_digest(self.config)}
 
-    @classmethod
-    def summary(cls, record: Mapping[str, Any]) -> str:
-        return tv_report.summary(record)
 
-    @classmethod
-    def curve_label(cls, record: Mapping[str, Any]) -> str:
-        return tv_report.curve_label(record)
