@@ -142,7 +142,7 @@ def test_demo_quick_writes_a_report(tmp_path):
     q = tokcom("results", out, "--json")
     assert q.returncode == 0, q.stderr
     results = json.loads(q.stdout)
-    assert len(results) == 6  # tokencom, resivid, h265 × SNR −2, 10 dB
+    assert len(results) == 8  # tokencom, resivid, pvsc, h265 × SNR −2, 10 dB
     by = {(r['scheme'], r['config']['snr_db']): r for r in results}
     assert by[('h265', 10.0)]['valid']
     for r in results:  # the comparison contract: within the budget, one decoded rule, provenance
@@ -150,11 +150,12 @@ def test_demo_quick_writes_a_report(tmp_path):
         assert r["frames_decoded"] == sum(x >= 0.5 for x in r["frame_share"])
         assert r["provenance"]["code"]
     assert "Who wins" in html and " wins " in html and "best MCS" in html
-    for s in ("tokencom", "resivid"):  # the token schemes survive −2 dB
+    for s in ("tokencom", "resivid", "pvsc"):  # the token and JSCC schemes survive −2 dB
         assert by[(s, -2.0)]['valid'] and by[(s, 10.0)]['valid']
     assert by[("tokencom", -2.0)]["scheme_report"]["intent"]["source"] in ("box", "text")
     assert "TokenCom intent" in html and "images/" in html and "tokencom_uep" not in html
     assert "Resi-VidTok prefix depth" in html and (out / "tokencom_uep.md").is_file()
+    assert "PVSC rate maps" in html and by[("pvsc", 10.0)]["scheme_report"]["trained"]
     for rec in results:
         assert (out / "videos" / f"{rec['point_key']}.mp4").is_file()
         assert f"videos/{rec['point_key']}.mp4" in html
