@@ -280,6 +280,14 @@ def test_weights_missing_or_random():
         with pytest.raises(WeightsUnavailable) as e:
             s.model()
         assert "\n" not in str(e.value) and "weights=random" in str(e.value)
+    else:  # the shipped model: sha256-pinned, trained, the small architecture
+        import json
+
+        meta = json.loads(st.with_suffix(".json").read_text())
+        assert s.weights() == {"pvsc-small": meta["sha256"]}
+        model, info = s.model()
+        assert info["trained"] and info["sha256"] == meta["sha256"] and model.arch.name == "small"
+        assert meta["training"]["steps"] > 0 and "bikes.mp4" in meta["training"]["data"]["held_out"]
     r = build_scheme("pvsc", {"weights": "random", "seed": 3})
     assert weights_digest(r.config) == "random-init"
     a = r.model()[0].intra.f_ext.stem.weight
