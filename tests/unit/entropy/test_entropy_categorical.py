@@ -13,13 +13,7 @@ from tokcom.errors import InputError
 LEVELS = (8, 8, 8, 5, 5, 5)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's spin waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _model(context_channels: int = 0, seed: int = 0) -> CheckerboardCategorical:

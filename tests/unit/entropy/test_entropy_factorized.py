@@ -10,14 +10,7 @@ torch = pytest.importorskip("torch")
 from tokcom.entropy import FactorizedPrior
 from tokcom.errors import InputError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's spin waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 C = 4
 SCALES = torch.tensor([0.4, 1.5, 4.0, 12.0]).view(1, C, 1, 1)

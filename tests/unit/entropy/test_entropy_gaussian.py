@@ -12,14 +12,7 @@ torch = pytest.importorskip("torch")
 from tokcom.entropy import GaussianConditional
 from tokcom.errors import InputError
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's spin waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _draw(n: int, seed: int):

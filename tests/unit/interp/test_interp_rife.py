@@ -15,15 +15,7 @@ pytest.importorskip("safetensors")
 from tokcom.interp import get_interpolator, interpolator_unavailable
 
 _why = interpolator_unavailable("rife")
-pytestmark = pytest.mark.skipif(_why is not None, reason=str(_why))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.skipif(_why is not None, reason=str(_why)), pytest.mark.usefixtures("one_torch_thread")]
 
 
 def _psnr(x: np.ndarray, y: np.ndarray) -> float:
