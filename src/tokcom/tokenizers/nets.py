@@ -32,12 +32,14 @@ from torch import nn
 from tokcom.tokenizers.fsq import FSQ
 
 
-def _fold2d(x: torch.Tensor) -> torch.Tensor:
+def fold_time(x: torch.Tensor) -> torch.Tensor:
+    """``(B, C, t, h, w)`` → ``(B·t, C, h, w)``: latent or video frames as a batch of 2-D maps."""
     b, c, t, h, w = x.shape
     return x.transpose(1, 2).reshape(b * t, c, h, w)
 
 
-def _unfold2d(y: torch.Tensor, b: int) -> torch.Tensor:
+def unfold_time(y: torch.Tensor, b: int) -> torch.Tensor:
+    """Inverse of :func:`fold_time`: ``(B·t, C, h, w)`` → ``(B, C, t, h, w)``."""
     bt, c, h, w = y.shape
     return y.reshape(b, bt // b, c, h, w).transpose(1, 2)
 
@@ -148,19 +150,19 @@ class CausalVideoAE(nn.Module):
         frame i depends on features i−2 … i (one causal Res3d with temporal kernel 3)."""
         b = y.shape[0]
         y = self.e_t(y)
-        return _unfold2d(self.e_out(F.silu(_fold2d(y))), b)
+        return unfold_time(self.e_out(F.silu(fold_time(y))), b)
 
     def encode_latent(self, x: torch.Tensor) -> torch.Tensor:
         """``(B,3,1+k·tf,H,W)`` (H, W multiples of sf) → pre-quantisation latent ``(B,D,1+k,H/sf,W/sf)``."""
         b = x.shape[0]
-        return self.encode_tail(_unfold2d(self.encode_groups(self.group_frames(x)), b))
+        return self.encode_tail(unfold_time(self.encode_groups(self.group_frames(x)), b))
 
     # ------------------------------------------------------------------ decoder
     def decode_tail(self, codes: torch.Tensor) -> torch.Tensor:
         """The temporal part of the decoder: codes ``(B,D,n,h,w)`` → features ``(B,C,n,h,w)`` (causal: frame i
         depends on codes i−2 … i)."""
         b = codes.shape[0]
-        return self.d_t(_unfold2d(self.d_in(_fold2d(codes)), b))
+        return self.d_t(unfold_time(self.d_in(fold_time(codes)), b))
 
     def decode_groups(self, y: torch.Tensor, residuals: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
         """The per-latent (2D) part: features ``(B,C,n,h,w)`` → all ``tf`` frames of each latent frame
@@ -169,7 +171,7 @@ class CausalVideoAE(nn.Module):
         ``residuals`` (TVC's ControlNet-style fusion, 003 §3.4): tensors added after ``d_res0`` and after each
         upsampling stage, shaped as :meth:`decoder_features` returns them."""
         b, _, n = y.shape[:3]
-        y = self.d_res0(_fold2d(y))
+        y = self.d_res0(fold_time(y))
         if residuals is not None:
             y = y + residuals[0]
         for i, (up, res) in enumerate(zip(self.d_up, self.d_res)):
@@ -185,7 +187,7 @@ class CausalVideoAE(nn.Module):
         """The decoder's intermediate features for features ``(B,C,n,h,w)`` (after :meth:`decode_tail`):
         ``[(B·n, top_channels, h, w), (B·n, decoder_channels[0], 2h, 2w), …]`` — after ``d_res0`` and after
         each upsampling stage (what :meth:`decode_groups` accepts as ``residuals``)."""
-        out = [self.d_res0(_fold2d(y))]
+        out = [self.d_res0(fold_time(y))]
         for up, res in zip(self.d_up, self.d_res):
             out.append(res(up(F.interpolate(F.silu(out[-1]), scale_factor=2.0, mode="nearest"))))
         return out

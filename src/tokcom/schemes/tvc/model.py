@@ -32,7 +32,7 @@ from tokcom.schemes.tvc.streams import (
     unpack_raw_indices,
     upsample_to,
 )
-from tokcom.tokenizers.nets import CausalVideoAE, CVNet, DVNet
+from tokcom.tokenizers.nets import CausalVideoAE, CVNet, DVNet, fold_time, unfold_time
 
 
 def _half(levels, ndim: int, device=None) -> torch.Tensor:
@@ -66,18 +66,6 @@ def indices_to_levels(idx: torch.Tensor, levels) -> torch.Tensor:
     for v in levels[:-1]:
         basis.append(basis[-1] * v)
     return torch.stack([(idx // b) % lv for b, lv in zip(basis, levels)], 1)
-
-
-def frames_of(x: torch.Tensor) -> torch.Tensor:
-    """``[B, C, t, h, w]`` → ``[B·t, C, h, w]`` (the streams code latent frames as 2-D maps)."""
-    b, c, t, h, w = x.shape
-    return x.transpose(1, 2).reshape(b * t, c, h, w)
-
-
-def video_of(x: torch.Tensor, b: int) -> torch.Tensor:
-    """``[B·t, C, h, w]`` → ``[B, C, t, h, w]``."""
-    bt, c, h, w = x.shape
-    return x.reshape(b, bt // b, c, h, w).transpose(1, 2)
 
 
 @dataclass(frozen=True)
@@ -157,11 +145,11 @@ class TvcModel(nn.Module):
         """Code one GoP ``[1, 3, 1+8k, H, W]`` (padded) into both streams."""
         k, y_c = self.tokenize(x)
         t, h, w = k.shape[2:]
-        cc = self.cstream.compress(frames_of(y_c), step)  # §3.2.1
+        cc = self.cstream.compress(fold_time(y_c), step)  # §3.2.1
         y_up = upsample_to(cc.y_hat, (h, w))
         vis = fixed_mask((t, h, w), n_visible, interval)  # eq. (1)
         vis_t = torch.from_numpy(vis)
-        kf = frames_of(k).cpu()
+        kf = fold_time(k).cpu()
         if code_map:  # §3.2.2: the FSQ code map, visible tokens only, lossless
             d = self.dstream.compress(kf, y_up, vis_t)
             est = self.dstream.estimate_bits(kf, y_up, vis_t)
@@ -199,10 +187,10 @@ class TvcModel(nn.Module):
             ``[1, 3, 1+(t−1)·8, 16h, 16w]`` float in [-1, 1].
         """
         _, h, w = visible.shape
-        yc = video_of(y_c.to(device), 1)
+        yc = unfold_time(y_c.to(device), 1)
         y_up = upsample_to(y_c.to(device), (h, w))
-        yu = video_of(y_up, 1)
-        k = video_of(levels_k.to(device), 1)
+        yu = unfold_time(y_up, 1)
+        k = unfold_time(levels_k.to(device), 1)
         vis = torch.from_numpy(np.ascontiguousarray(visible))[None].to(device)
         full = self.predictor.predict(k, vis, yu, yc, steps)
         return self.fusion(levels_to_codes(full, self.arch.levels), yu).clamp(-1, 1)

@@ -31,17 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokcom.errors import InputError
-from tokcom.tokenizers.nets import CausalVideoAE, Res3d
-
-
-def _fold(x: torch.Tensor) -> torch.Tensor:  # (B,C,n,h,w) → (B·n,C,h,w)
-    b, c, n, h, w = x.shape
-    return x.transpose(1, 2).reshape(b * n, c, h, w)
-
-
-def _unfold(y: torch.Tensor, b: int) -> torch.Tensor:
-    bn, c, h, w = y.shape
-    return y.reshape(b, bn // b, c, h, w).transpose(1, 2)
+from tokcom.tokenizers.nets import CausalVideoAE, Res3d, fold_time, unfold_time
 
 
 class _Block(nn.Module):
@@ -245,7 +235,7 @@ class FusionDecoder(nn.Module):
         res = None
         if self.fusion and y_c_up is not None:
             g = self.control.decode_tail(y_c_up)
-            f = f + _unfold(self.zero[0](_fold(g)), b)  # injection at the latent scale
+            f = f + unfold_time(self.zero[0](fold_time(g)), b)  # injection at the latent scale
             feats = self.control.decoder_features(g)
             res = [z(ft) for z, ft in zip(self.zero[1:], feats)]  # and at every decoder scale
         return self.main.decode_groups(f, residuals=res)[:, :, self.main.tf - 1:]

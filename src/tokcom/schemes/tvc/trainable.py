@@ -24,8 +24,9 @@ from torch import nn
 from tokcom.errors import InputError
 from tokcom.schemes.tvc.config import ARCHS, get_arch
 from tokcom.schemes.tvc.mask import fixed_mask, random_mask
-from tokcom.schemes.tvc.model import TvcModel, frames_of, levels_to_codes, video_of
+from tokcom.schemes.tvc.model import TvcModel, levels_to_codes
 from tokcom.schemes.tvc.streams import upsample_to
+from tokcom.tokenizers.nets import fold_time, unfold_time
 from tokcom.train.losses import psnr_db
 from tokcom.train.model import StepContext, StepOutput, TrainableModel
 from tokcom.train.recipe import Recipe, Stage, TrainableSpec, register_trainable
@@ -89,16 +90,16 @@ class TvcTrainable(TrainableModel):
         pixels = b * T * H * W
         gen = ctx.generator
         if stage == "ccm":  # eq. (3)
-            y_hat, bits_c = m.cstream(frames_of(y_c), step, "noise", gen)
+            y_hat, bits_c = m.cstream(fold_time(y_c), step, "noise", gen)
             vis = random_mask((b, t, h, w), gen).to(x.device)
-            bits_d = m.dstream(frames_of(k), upsample_to(y_hat, (h, w)), vis.reshape(b * t, h, w))
+            bits_d = m.dstream(fold_time(k), upsample_to(y_hat, (h, w)), vis.reshape(b * t, h, w))
             rate = (bits_c + bits_d) / pixels
             return StepOutput(terms={"rate_bpp": rate}, logs={"bpp_c": float(bits_c.detach()) / pixels,
                                                               "bpp_d": float(bits_d.detach()) / pixels})
         with torch.no_grad():  # the decoded ŷ^C (rounded), as the receiver holds it
-            y_hat = m.cstream(frames_of(y_c), step, "round")[0]
-        yc = video_of(y_hat, b)
-        y_up = video_of(upsample_to(y_hat, (h, w)), b)
+            y_hat = m.cstream(fold_time(y_c), step, "round")[0]
+        yc = unfold_time(y_hat, b)
+        y_up = unfold_time(upsample_to(y_hat, (h, w)), b)
         if stage == "transformer":  # eq. (4)
             vis = random_mask((b, t, h, w), gen).to(x.device)
             logits = m.predictor(k, vis, y_up, yc)
