@@ -46,6 +46,18 @@ def get_varint(buf: bytes, pos: int) -> tuple[int, int]:
             return v, pos
 
 
+def get_varints(buf: bytes, pos: int, count: int) -> tuple[list[int], int] | None:
+    """``count`` varints from ``pos``: ``(values, next position)``, or None when any is truncated or too long."""
+    vals = []
+    try:
+        for _ in range(count):
+            v, pos = get_varint(buf, pos)
+            vals.append(v)
+    except ValueError:
+        return None
+    return vals, pos
+
+
 def with_crc32(body: bytes | bytearray) -> bytes:
     """``body`` followed by its CRC-32 (4 bytes, little-endian)."""
     return bytes(body) + struct.pack("<I", zlib.crc32(bytes(body)) & 0xFFFFFFFF)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tokcom.coding.wire import get_varint, put_varint, strip_crc32, with_crc32
+from tokcom.coding.wire import get_varint, get_varints, put_varint, strip_crc32, with_crc32
 
 SIDE_TAG = 0x50
 SYM_TAG = 0x53
@@ -139,15 +139,10 @@ def parse_side(payload: bytes) -> SideInfo | None:
     body = strip_crc32(bytes(payload))
     if body is None or len(body) < 2 or body[0] != SIDE_TAG or body[1] >> 5:
         return None
-    try:
-        pos = 2
-        vals = []
-        for _ in range(4):
-            v, pos = get_varint(body, pos)
-            vals.append(v)
-    except ValueError:
+    got = get_varints(body, 2, 4)
+    if got is None:
         return None
-    frame, start, count, nz = vals
+    (frame, start, count, nz), pos = got
     if pos + nz > len(body):
         return None
     codec_bit = (body[1] >> 4) & 1

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tokcom.coding.wire import get_varint, put_varint, strip_crc32, with_crc32
+from tokcom.coding.wire import get_varints, put_varint, strip_crc32, with_crc32
 
 C_TAG, D_TAG, VERSION = 0x43, 0x44, 1
 MAX_GRID = 1 << 16
@@ -104,13 +104,10 @@ def parse_continuous(payload: bytes) -> ContinuousPdu | None:
     body = _open(payload, C_TAG)
     if body is None or body[1] != VERSION:
         return None
-    try:
-        pos, vals = 2, []
-        for _ in range(8):
-            v, pos = get_varint(body, pos)
-            vals.append(v)
-    except ValueError:
+    got = get_varints(body, 2, 8)
+    if got is None:
         return None
+    vals, pos = got
     gop, first, frames, t, h, w, step, nz = vals
     grid = _grid([t, h, w])
     if grid is None or frames < 1 or not 1 <= step <= 65535 or nz > len(body) - pos:
@@ -123,13 +120,10 @@ def parse_discrete(payload: bytes) -> DiscretePdu | None:
     body = _open(payload, D_TAG)
     if body is None or body[1] & 0xFE:
         return None
-    try:
-        pos, vals = 2, []
-        for _ in range(6):
-            v, pos = get_varint(body, pos)
-            vals.append(v)
-    except ValueError:
+    got = get_varints(body, 2, 6)
+    if got is None:
         return None
+    vals, pos = got
     gop, t, h, w, nv, interval = vals
     grid = _grid([t, h, w])
     if grid is None or not 1 <= interval <= 4096 or nv > interval:
