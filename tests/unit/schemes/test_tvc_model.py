@@ -7,6 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 
+from tokcom.errors import InputError
 from tokcom.schemes.tvc.config import FSQ_LEVELS, get_arch
 from tokcom.schemes.tvc.model import TvcModel, codes_to_levels, levels_to_codes
 from tokcom.schemes.tvc.nets import MaskedTokenPredictor
@@ -78,7 +79,8 @@ def test_one_step_of_each_stage_runs_and_trains_only_its_groups():
     r = spec.recipe("default")
     assert [s.name for s in r.stages] == ["ccm", "transformer", "pixel"]
     assert r.stages[0].loss_weights == {"rate_bpp": 1.0} and r.stages[1].loss_weights == {"nll": 1.0}
-    assert set(r.stages[2].loss_weights) == {"l1", "lpips_vgg"}
+    assert set(r.stages[2].loss_weights) == {"l1", "lpips_alex"}  # the CPU config (docs/deviations.md)
+    assert set(TRAINABLE.get("tvc-paper").recipe("default").stages[2].loss_weights) == {"l1", "lpips_vgg"}
     assert all("tokenizers" not in s.trainable(["tokenizers", "ccm", "transformer", "decoder", "control"])
                for s in r.stages)
     torch.manual_seed(0)
@@ -100,3 +102,23 @@ def test_one_step_of_each_stage_runs_and_trains_only_its_groups():
         assert all(p.grad is None or not p.grad.abs().sum() for p in groups["tokenizers"])  # frozen tokenizers
         got = [p for p in groups[group] if p.grad is not None and p.grad.abs().sum() > 0]
         assert got, stage
+
+
+def test_training_offsets_cover_the_position_rows_a_256px_frame_uses():
+    from tokcom.schemes.tvc.nets import position_offset
+
+    gen = torch.Generator().manual_seed(0)
+    seen_h = set()
+    for _ in range(200):
+        oh, ow = position_offset((8, 8), 16, 2, gen)
+        assert oh % 2 == 0 and ow % 2 == 0 and 0 <= oh <= 8 and 0 <= ow <= 8
+        seen_h.update(range(oh, oh + 8))
+    assert seen_h == set(range(16))  # every row of a 16×16 token grid is trained from 8×8 crops
+    assert position_offset((20, 20), 16, 2, gen) == (0, 0)  # grids beyond the training range: no offset
+    p = MaskedTokenPredictor(FSQ_LEVELS, 16, 32, 2, 1, 2.0, 16, max_grid=16)
+    k = torch.zeros(1, 6, 1, 8, 8, dtype=torch.int64)
+    vis = torch.zeros(1, 1, 8, 8, dtype=torch.bool)
+    yu, yc = torch.randn(1, 16, 1, 8, 8), torch.randn(1, 16, 1, 4, 4)
+    assert not torch.allclose(p(k, vis, yu, yc, (0, 0)), p(k, vis, yu, yc, (8, 8)))
+    with pytest.raises(InputError, match="position tables"):
+        p(k, vis, yu, yc, (10, 0))

@@ -35,6 +35,9 @@ class TvcArch:
         head: ``factorized`` (one softmax per FSQ dimension, Σ levels = 39 logits) or ``index`` (one softmax
             over the 64000 token indices, the paper's "index map").
         max_latent_frames, max_grid: sizes of the learnable temporal / row / column position embeddings.
+        pos_train_grid: training crops (8×8 tokens at 128² px) sit at a random offset inside the first
+            ``pos_train_grid`` rows / columns of the position tables, so that every row and column of a frame up
+            to ``16·pos_train_grid`` px is trained (16: 256² frames); rows beyond stay near their initial values.
     """
 
     name: str = "small"
@@ -55,12 +58,13 @@ class TvcArch:
     head: Literal["factorized", "index"] = "factorized"
     max_latent_frames: int = 32
     max_grid: int = 160
+    pos_train_grid: int = 16
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "levels", tuple(int(v) for v in self.levels))
         for k in ("temporal_factor", "spatial_factor", "tokenizer_width", "latent_channels", "downsample",
                   "hyper_channels", "hyper_hidden", "ccm_hidden", "d_model", "heads", "depth", "proj_width",
-                  "max_latent_frames", "max_grid"):
+                  "max_latent_frames", "max_grid", "pos_train_grid"):
             if int(getattr(self, k)) < 1:
                 raise InputError(f"tvc arch: {k} must be ≥ 1; got {getattr(self, k)}")
         if self.d_model % self.heads:

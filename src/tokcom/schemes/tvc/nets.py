@@ -105,14 +105,14 @@ class MaskedTokenPredictor(nn.Module):
         half = torch.tensor([lv // 2 for lv in self.levels], dtype=torch.float32)
         self.register_buffer("_half", half, persistent=False)
 
-    def _pos(self, t: int, h: int, w: int, pt, ph, pw) -> torch.Tensor:
-        if t > self.max_t or h > self.max_grid or w > self.max_grid:
+    def _pos(self, t: int, h: int, w: int, pt, ph, pw, oh: int = 0, ow: int = 0) -> torch.Tensor:
+        if t > self.max_t or oh + h > self.max_grid or ow + w > self.max_grid:
             raise InputError(f"tvc predictor: grid {t}×{h}×{w} exceeds the position tables "
                              f"({self.max_t}×{self.max_grid}×{self.max_grid})")
-        return (pt[:t, None, None] + ph[None, :h, None] + pw[None, None, :w]).reshape(t, h * w, -1)
+        return (pt[:t, None, None] + ph[None, oh:oh + h, None] + pw[None, None, ow:ow + w]).reshape(t, h * w, -1)
 
     def forward(self, levels_k: torch.Tensor, visible: torch.Tensor, y_c_up: torch.Tensor,
-                y_c: torch.Tensor | None = None) -> torch.Tensor:
+                y_c: torch.Tensor | None = None, offset: tuple[int, int] = (0, 0)) -> torch.Tensor:
         """Logits ``[B, t, h, w, Σ levels or ∏ levels]``.
 
         Args:
@@ -120,8 +120,12 @@ class MaskedTokenPredictor(nn.Module):
             visible: ``[B, t, h, w]`` bool.
             y_c_up: ŷ^C on the token grid ``[B, C, t, h, w]`` (the masked positions' initial values).
             y_c: ŷ^C at its own grid ``[B, C, t, hc, wc]`` (K = V of the cross-attention); None → ``y_c_up``.
+            offset: ``(rows, columns)`` of the grid's top-left in the position tables (0 at the receiver;
+                random in training, so that crops smaller than the coded frames train every row and column
+                a frame uses — see :func:`position_offset`). ŷ^C's tables are offset in proportion.
         """
         b, _, t, h, w = levels_k.shape
+        oh, ow = int(offset[0]), int(offset[1])
         vis = visible.unsqueeze(1).to(y_c_up.dtype)
         codes = (levels_k.to(y_c_up.dtype) - self._half.view(1, -1, 1, 1, 1)) / self._half.view(1, -1, 1, 1, 1)
         init = torch.tanh(self.init(y_c_up))
@@ -129,14 +133,14 @@ class MaskedTokenPredictor(nn.Module):
         x = self.proj_out(F.silu(self.proj_t(self.proj_in(q))))  # [B, d, t, h, w]
         x = x.permute(0, 2, 3, 4, 1).reshape(b, t, h * w, -1)
         if self.spatiotemporal:
-            x = x + self._pos(t, h, w, self.pos_t, self.pos_h, self.pos_w)
+            x = x + self._pos(t, h, w, self.pos_t, self.pos_h, self.pos_w, oh, ow)
         mem = None
         if self.cross_attention:  # eq. (2): K = V = ŷ^C
             m = y_c_up if y_c is None else y_c
             tc, hc, wc = m.shape[2:]
             mem = self.mem_in(m.permute(0, 2, 3, 4, 1)).reshape(b, tc, hc * wc, -1)
             if self.spatiotemporal:
-                mem = mem + self._pos(tc, hc, wc, self.mem_t, self.mem_h, self.mem_w)
+                mem = mem + self._pos(tc, hc, wc, self.mem_t, self.mem_h, self.mem_w, oh * hc // h, ow * wc // w)
             mem = mem.reshape(b, tc * hc * wc, -1)
         for blk in self.blocks:
             x = blk(x, mem, self.spatiotemporal)
@@ -177,7 +181,7 @@ class MaskedTokenPredictor(nn.Module):
 
     @torch.no_grad()
     def predict(self, levels_k: torch.Tensor, visible: torch.Tensor, y_c_up: torch.Tensor,
-                y_c: torch.Tensor | None = None, steps: int = 4) -> torch.Tensor:
+                y_c: torch.Tensor | None = None, steps: int = 4, offset: tuple[int, int] = (0, 0)) -> torch.Tensor:
         """Deterministic decoding at the receiver: ``steps`` rounds of argmax with a fixed cosine schedule
         (MAGE/MaskGIT without sampling): each round fixes the most confident predictions (ties → lower
         position) until ``N·cos(π/2 · s/steps)`` of the ``N`` masked tokens remain; the visible tokens are kept.
@@ -191,7 +195,7 @@ class MaskedTokenPredictor(nn.Module):
         for s in range(1, int(steps) + 1):
             if bool(vis.all()):
                 break
-            pred, conf = self._argmax(self.forward(k, vis, y_c_up, y_c))
+            pred, conf = self._argmax(self.forward(k, vis, y_c_up, y_c, offset))
             remain = torch.floor(n0.float() * math.cos(math.pi / 2 * s / steps)).long()
             flat_conf = torch.where(vis, torch.full_like(conf, -1.0), conf).reshape(b, -1)
             order = torch.sort(-flat_conf, dim=1, stable=True).indices  # most confident first
@@ -204,6 +208,18 @@ class MaskedTokenPredictor(nn.Module):
             k = torch.where(fix.unsqueeze(1), pred, k)
             vis = vis | fix
         return k
+
+
+def position_offset(grid: tuple[int, int], train_grid: int, ratio: int, gen: torch.Generator) -> tuple[int, int]:
+    """A random ``(rows, columns)`` offset of a training crop's token grid inside the first ``train_grid``
+    rows / columns of the position tables, a multiple of ``ratio`` (the token grid / ŷ^C grid ratio, so that
+    ŷ^C's offset is whole). Crops (e.g. 8×8 tokens from 128² px) then train every table row a ``16·train_grid``
+    px frame uses; at the receiver the offset is 0."""
+    out = []
+    for n in grid:
+        slots = max(0, int(train_grid) - int(n)) // ratio
+        out.append(int(torch.randint(slots + 1, (), generator=gen)) * ratio)
+    return out[0], out[1]
 
 
 class FusionDecoder(nn.Module):
