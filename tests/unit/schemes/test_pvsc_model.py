@@ -160,7 +160,8 @@ def test_distilled_state_keeps_only_the_rate_set():
 
 
 def test_rate_control_ladder_and_search():
-    from tokcom.schemes.pvsc.ratecontrol import gop_share, ladder, search
+    from tokcom.schemes.pvsc.ratecontrol import ladder
+    from tokcom.schemes.ratecontrol import gop_share, search
 
     lad = ladder(5)
     assert [c.label for c in lad] == ["q4", "q3", "q2", "q1", "q0", "q0 η×0.5", "q0 η×0.25", "q0 η×0",

@@ -54,6 +54,40 @@ def test_degradations(clip):
     assert nothing.frames_decoded == 0 and (nothing.video.frames == 128).all()
 
 
+def test_rate_control_picks_per_gop_points_that_fit_the_budget(clip):
+    from tokcom import simulate
+    from tokcom.schemes.tvc.config import RATE_LADDER
+
+    link = build_link("awgn", {"snr_db": 6.0})
+    s = build_scheme("tvc", {"weights": "random", "gop": 9})
+    pixels = clip.info.num_frames * clip.info.height * clip.info.width * 3
+    worst = 0
+    for cbr in (1.0, 0.05, 0.02, 0.01, 1e-4):
+        state = link.state(clip.info, Rate(cbr=cbr))
+        tx = s.encode(clip, state, np.random.default_rng(0))
+        rep = tx.report
+        assert rep.rate_control == "ladder" and rep.channel_use_budget == state.channel_use_budget
+        used = sum(g.channel_uses for g in rep.gops)
+        assert used <= state.channel_use_budget  # the plan never exceeds the budget
+        ranks = [RATE_LADDER.index((g.quant_step, g.mask_rate)) for g in rep.gops if g.sent]
+        assert all(r >= worst for r in ranks[:1])  # a tighter budget never picks a better first point
+        worst = max([worst, *ranks[:1]])
+        assert all(g.sent == (g.channel_uses > 0) for g in rep.gops)
+        assert [p.stream for p in tx.packets].count("discrete") == sum(
+            1 for g in rep.gops if g.sent and g.mask_rate < 1)  # mask rate 1: no discrete PDU
+        r = simulate(s, clip, link, 0, rate=Rate(cbr=cbr))
+        assert r.channel_uses <= cbr * pixels * 1.0 + 1e-9 and not r.over_budget
+        if cbr == 1.0:
+            assert ranks == [0, 0]  # everything fits: the best point
+        if cbr == 1e-4:  # nothing fits: no GoP sent, nothing decoded (mid-grey)
+            assert not any(g.sent for g in rep.gops) and r.frames_decoded == 0
+    fixed = build_scheme("tvc", {"weights": "random", "gop": 9, "rate_control": "fixed", "quant_step": 2.0})
+    rep = fixed.encode(clip, link.state(clip.info, Rate(cbr=0.02)), np.random.default_rng(0)).report
+    assert rep.rate_control == "fixed" and {g.quant_step for g in rep.gops} == {2.0}
+    with pytest.raises(InputError, match="rate-control"):
+        build_scheme("tvc", {"weights": "random", "rate_control": "auto"})
+
+
 def test_raw_index_ablation_and_other_ablations_run(clip):
     link = build_link("awgn", {"snr_db": 6.0})
     base = build_scheme("tvc", {"weights": "random", "gop": 9})

@@ -8,16 +8,14 @@ the highest quality preset whose symbols and side information fit the GOP's shar
             (0, 0)                       k = 0 everywhere: side information only (F_rx from the rate embedding + context)
             (0, 0, I-frame only)         the P-frames are not sent (the receiver repeats the I-frame)
             —                            nothing fits: the GOP is not sent
-    share_g = ⌊remaining budget · frames(g) / remaining frames⌋   (what earlier GOPs left over carries on)
 
-The search gallops from the previous GOP's choice towards better (or cheaper) candidates and bisects the
-last step; every cost is exact (the GOP is encoded and its PDUs counted as the link charges them), so
+The GOP's share of the budget and the search are :mod:`tokcom.schemes.ratecontrol`'s (shared with tvc): the
+search gallops from the previous GOP's choice towards better (or cheaper) candidates and bisects the last step; every cost is exact (the GOP is encoded and its PDUs counted as the link charges them), so
 the plan never exceeds the budget.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -45,49 +43,3 @@ def ladder(num_qualities: int, fixed_quality: int | None = None) -> tuple[Candid
     low = qs[-1]
     return (*(Candidate(q) for q in qs), Candidate(low, 0.5), Candidate(low, 0.25), Candidate(low, 0.0),
             Candidate(low, 0.0, False))
-
-
-def gop_share(remaining: int, remaining_frames: int, gop_frames: int) -> int:
-    """The channel uses a GOP of ``gop_frames`` may take: its share of what is left."""
-    if remaining_frames <= 0:
-        return max(int(remaining), 0)
-    return max(int(remaining), 0) * int(gop_frames) // int(remaining_frames)
-
-
-def search(n: int, fits: Callable[[int], bool], start: int = 0) -> int | None:
-    """The best (lowest) index of a cost-ordered ladder of ``n`` candidates that ``fits``, or None when none
-    fits. Galloping from ``start`` (the previous GOP's choice: usually one or two evaluations), then
-    bisection. Assumes costs fall along the ladder; the index returned always fits, so the plan never
-    exceeds the budget even where they do not."""
-    if n <= 0:
-        return None
-    i = min(max(int(start), 0), n - 1)
-    step = 1
-    if fits(i):
-        good, bad = i, -1
-        while good > 0:
-            j = max(good - step, 0)
-            if fits(j):
-                good = j
-                step *= 2
-            else:
-                bad = j
-                break
-    else:
-        bad, good = i, None
-        while good is None:
-            if bad == n - 1:
-                return None
-            j = min(bad + step, n - 1)
-            if fits(j):
-                good = j
-            else:
-                bad = j
-                step *= 2
-    while good - bad > 1:  # fits(good), not fits(bad) (bad = −1: none above)
-        m = (good + bad) // 2
-        if fits(m):
-            good = m
-        else:
-            bad = m
-    return good

@@ -31,8 +31,9 @@ from tokcom.schemes.pvsc import bitstream as bs
 from tokcom.schemes.pvsc import report as pv_report
 from tokcom.schemes.pvsc.config import ARCHS, PAD_MULTIPLE, Z_LIMIT, PvscArch, PvscConfig
 from tokcom.schemes.pvsc.pictures import pictured_frames, rate_map_picture
-from tokcom.schemes.pvsc.ratecontrol import Candidate, gop_share, ladder, search
+from tokcom.schemes.pvsc.ratecontrol import Candidate, ladder
 from tokcom.schemes.pvsc.report import FrameRx, FrameTx, GopPlan, PvscDecodeReport, PvscEncodeReport
+from tokcom.schemes.ratecontrol import gop_share, pdu_uses, search
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
 
@@ -159,16 +160,6 @@ class PvscScheme(Scheme):
         """``(first frame, frames)`` of each GOP."""
         g = self.config.gop
         return [(s, min(g, num_frames - s)) for s in range(0, num_frames, g)]
-
-    @staticmethod
-    def _pdu_uses(state: LinkState, bits: int, mcs: Mcs | None) -> int:
-        if state.pdu_channel_uses is not None:
-            return int(state.pdu_channel_uses(int(bits), mcs))
-        if mcs is not None:
-            from tokcom.link.accounting import pdu_channel_uses
-
-            return pdu_channel_uses(int(bits), mcs, state.overhead)
-        return math.ceil(bits / max(state.bits_per_channel_use or 1.0, 1e-9))
 
     def side_mcs(self, state: LinkState) -> Mcs | None:
         """``link``: the link's adapted MCS; ``robust``: the most efficient Table 5.1.3.1-1 row whose
@@ -311,14 +302,14 @@ class PvscScheme(Scheme):
             nsym = int(fc.symbols.size)
             side = bs.pack_side(bs.SideInfo(start + j, cand.quality, c.rate_map_codec, offset if analog else 0,
                                             nsym, fc.z_bytes, k_bytes))
-            uses = self._pdu_uses(state, 8 * len(side), mcs)
+            uses = pdu_uses(state, 8 * len(side), mcs)
             sym_pdu = None
             if analog:
                 uses += nsym
                 offset += nsym
             elif nsym:
                 sym_pdu = bs.pack_symbols_pdu(start + j, fc.symbols, c.digital_bits)
-                uses += self._pdu_uses(state, 8 * len(sym_pdu), mcs)
+                uses += pdu_uses(state, 8 * len(sym_pdu), mcs)
             code.sides.append(side)
             code.frame_index.append(start + j)
             code.symbols.append(fc.symbols)

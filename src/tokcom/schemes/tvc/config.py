@@ -124,6 +124,14 @@ def visible_per_interval(mask_rate: float, mask_interval: int) -> int:
     return round((1.0 - float(mask_rate)) * int(mask_interval))
 
 
+# Rate control's ladder (``rate_control=ladder``): operating points (Δ, mask rate) from the best (most bits) to
+# the cheapest. With a channel-use budget each GoP takes the first one whose two PDUs fit its share
+# (tokcom.schemes.ratecontrol); mask rate 1 sends no discrete PDU (every token predicted from ŷ^C).
+RATE_LADDER: tuple[tuple[float, float], ...] = (
+    (0.5, 0.0), (0.5, 0.25), (1.0, 0.25), (1.0, 0.5), (2.0, 0.5), (2.0, 0.75), (4.0, 0.75), (4.0, 1.0),
+    (8.0, 1.0), (16.0, 1.0), (32.0, 1.0))
+
+
 @dataclass(frozen=True)
 class TvcConfig:
     """Options of the ``tvc`` scheme (``--set key=value``).
@@ -144,6 +152,10 @@ class TvcConfig:
             indices instead of the CCM-coded FSQ code map.
         cross_attention, spatiotemporal, fusion: the other Fig. 6 ablations (off: no cross-attention to ŷ^C;
             no temporal attention nor position embeddings; the discrete-stream decoder alone).
+        rate_control: with a channel-use budget (``--cbr`` / ``--bandwidth-hz`` / ``--bitrate``), ``ladder``
+            picks per GoP the best point of :data:`RATE_LADDER` that fits the GoP's share (``quant_step`` and
+            ``mask_rate`` are then ignored); ``fixed`` codes every GoP at ``quant_step`` / ``mask_rate`` and the
+            pipeline leaves what does not fit unsent (the discrete PDUs first). Without a budget both are fixed.
     """
 
     model: Literal["small", "paper"] = "small"
@@ -158,6 +170,7 @@ class TvcConfig:
     cross_attention: bool = True
     spatiotemporal: bool = True
     fusion: bool = True
+    rate_control: Literal["ladder", "fixed"] = "ladder"
 
     def __post_init__(self) -> None:
         if self.model not in ARCHS:

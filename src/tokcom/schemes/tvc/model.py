@@ -144,13 +144,22 @@ class TvcModel(nn.Module):
                    code_map: bool = True) -> GopCode:
         """Code one GoP ``[1, 3, 1+8k, H, W]`` (padded) into both streams."""
         k, y_c = self.tokenize(x)
+        return self.code_tokens(k, y_c, step, n_visible, interval, code_map)
+
+    @torch.no_grad()
+    def code_tokens(self, k: torch.Tensor, y_c: torch.Tensor, step: float, n_visible: int, interval: int,
+                    code_map: bool = True) -> GopCode:
+        """Both streams of one tokenized GoP (``k`` ``[1, D, t, h, w]``, ``y_c`` ``[1, C, t, hc, wc]``) at the
+        operating point (Δ, n_visible / interval): rate control codes one tokenization at several points."""
         t, h, w = k.shape[2:]
         cc = self.cstream.compress(fold_time(y_c), step)  # §3.2.1
         y_up = upsample_to(cc.y_hat, (h, w))
         vis = fixed_mask((t, h, w), n_visible, interval)  # eq. (1)
         vis_t = torch.from_numpy(vis)
         kf = fold_time(k).cpu()
-        if code_map:  # §3.2.2: the FSQ code map, visible tokens only, lossless
+        if not vis.any():  # mask rate 1: no discrete stream (every token predicted from ŷ^C)
+            d, est = b"", 0.0
+        elif code_map:  # §3.2.2: the FSQ code map, visible tokens only, lossless
             d = self.dstream.compress(kf, y_up, vis_t)
             est = self.dstream.estimate_bits(kf, y_up, vis_t)
         else:  # Fig. 6 ablation: raw indices

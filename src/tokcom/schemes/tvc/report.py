@@ -12,7 +12,8 @@ from tokcom.schemes.tvc.config import PAPER
 
 @dataclass(frozen=True)
 class GopTx(Report):
-    """One GoP as sent: its token grids, both streams' sizes and the entropy models' estimates."""
+    """One GoP as sent: its operating point, token grids, both streams' sizes and the entropy models'
+    estimates. ``sent`` False: nothing of the ladder fit ``budget_share`` (the GoP was not sent)."""
 
     gop: int
     first_frame: int
@@ -24,11 +25,19 @@ class GopTx(Report):
     c_bits_estimate: float
     d_bits: int
     d_bits_estimate: float | None
+    quant_step: float | None = None
+    mask_rate: float | None = None
+    channel_uses: int = 0
+    budget_share: int | None = None
+    candidates_tried: int = 1
+    sent: bool = True
 
 
 @dataclass(frozen=True)
 class TvcEncodeReport(Report):
-    """The transmitter's view. ``trained`` is False for ``weights=random`` (an untrained model)."""
+    """The transmitter's view. ``trained`` is False for ``weights=random`` (an untrained model).
+    ``mask_rate`` / ``n_visible`` / ``quant_step`` are the configured point; with ``rate_control = ladder`` each
+    GoP's own is in ``gops``."""
 
     model: str
     weights: str
@@ -46,6 +55,8 @@ class TvcEncodeReport(Report):
     d_bits: int
     bits_estimate: float
     gops: tuple[GopTx, ...]
+    rate_control: str = "fixed"
+    channel_use_budget: int | None = None
     paper: str = PAPER
 
 
@@ -72,6 +83,10 @@ def summary(record: Mapping[str, Any]) -> str:
     sr = record.get("scheme_report", {})
     if "mask_rate" not in sr:
         return "–"
+    if sr.get("rate_control") == "ladder":
+        pts = sorted({(g.get("quant_step"), g.get("mask_rate")) for g in sr.get("gops", ()) if g.get("sent", True)})
+        pts_s = ", ".join(f"Δ {q:g}/mask {r:.2f}" for q, r in pts if q is not None and r is not None) or "none sent"
+        return f"ladder: {pts_s} · GoP {sr.get('gop')}"
     return f"mask {sr['mask_rate']:.2f} · Δ {sr.get('quant_step')} · GoP {sr.get('gop')}"
 
 

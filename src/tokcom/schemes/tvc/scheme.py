@@ -23,9 +23,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tokcom.schemes.base import Scheme
+from tokcom.schemes.ratecontrol import gop_share, pdu_uses, search
 from tokcom.schemes.tvc import bitstream as bs
 from tokcom.schemes.tvc import report as tv_report
-from tokcom.schemes.tvc.config import ARCHS, TvcArch, TvcConfig
+from tokcom.schemes.tvc.config import ARCHS, RATE_LADDER, TvcArch, TvcConfig, visible_per_interval
 from tokcom.schemes.tvc.mask import fixed_mask, mask_rate
 from tokcom.schemes.tvc.report import GopRx, GopTx, TvcDecodeReport, TvcEncodeReport
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
@@ -111,34 +112,86 @@ class TvcScheme(Scheme):
         return x
 
     # -- transmitter --------------------------------------------------------------------------------------
+    def operating_points(self, state: LinkState) -> tuple[tuple[float, int], ...]:
+        """``(Δ, n_visible)`` candidates from the best to the cheapest: :data:`RATE_LADDER` under a budget with
+        ``rate_control=ladder``, else the configured point alone."""
+        c = self.config
+        if c.rate_control == "ladder" and state.channel_use_budget is not None:
+            return tuple((q, visible_per_interval(r, c.mask_interval)) for q, r in RATE_LADDER)
+        return ((c.quant_step, c.n_visible),)
+
+    def _code(self, model, k, y_c, g: int, start: int, n: int, point: tuple[float, int], state: LinkState
+              ) -> tuple[Any, bytes, bytes | None, int]:
+        """One GoP's PDUs at ``point``: ``(GopCode, continuous PDU, discrete PDU or None, channel uses)``."""
+        c = self.config
+        step, n_vis = point
+        code = model.code_tokens(k, y_c, step, n_vis, c.mask_interval, c.code_map)
+        cp = bs.pack_continuous(bs.ContinuousPdu(g, start, n, code.grid, bs.step_code(step),
+                                                 code.continuous.z_bytes, code.continuous.y_bytes))
+        dp = None if not code.visible.any() else bs.pack_discrete(
+            bs.DiscretePdu(g, code.grid, n_vis, c.mask_interval, not c.code_map, code.d_bytes))
+        uses = pdu_uses(state, 8 * len(cp), state.mcs) + (0 if dp is None else pdu_uses(state, 8 * len(dp), state.mcs))
+        return code, cp, dp, uses
+
+    def _plan_gop(self, model, k, y_c, where: tuple[int, int, int], points, share: int | None, prev: int,
+                  state: LinkState) -> tuple[int | None, Any, int]:
+        """Rate control for one tokenized GoP: the best point whose exact channel uses fit ``share`` (the first
+        without a budget); ``(its index or None, its :meth:`_code` result, points coded)``."""
+        cache: dict[int, tuple[Any, bytes, bytes | None, int]] = {}
+
+        def run(i: int) -> tuple[Any, bytes, bytes | None, int]:
+            if i not in cache:
+                cache[i] = self._code(model, k, y_c, *where, points[i], state)
+            return cache[i]
+
+        choice = 0 if share is None else search(len(points), lambda i: run(i)[3] <= share, prev)
+        return choice, (None if choice is None else run(choice)), len(cache)
+
     def encode(self, video: Video, state: LinkState, rng: np.random.Generator) -> Transmission:
         c = self.config
         model, winfo = self.model()
         info = video.info
+        T = info.num_frames
+        points = self.operating_points(state)
+        budget = state.channel_use_budget if len(points) > 1 else None
+        remaining = budget
         packets: list[Packet] = []
         fm = FrameMapBuilder()
         gops: list[GopTx] = []
         est_total = 0.0
-        for g, (start, n) in enumerate(self.gops(info.num_frames)):
-            code = model.encode_gop(self._gop_tensor(model.arch, video.frames[start:start + n]), c.quant_step,
-                                    c.n_visible, c.mask_interval, c.code_map)
-            cp = bs.pack_continuous(bs.ContinuousPdu(g, start, n, code.grid, bs.step_code(c.quant_step),
-                                                     code.continuous.z_bytes, code.continuous.y_bytes))
-            dp = bs.pack_discrete(bs.DiscretePdu(g, code.grid, c.n_visible, c.mask_interval, not c.code_map,
-                                                 code.d_bytes))
+        prev = 0
+        for g, (start, n) in enumerate(self.gops(T)):
+            k, y_c = model.tokenize(self._gop_tensor(model.arch, video.frames[start:start + n]))
+            share = None if budget is None else gop_share(remaining, T - start, n)
+            choice, coded, tried = self._plan_gop(model, k, y_c, (g, start, n), points, share, prev, state)
+            if choice is None:  # nothing fits this GoP's share: not sent (the receiver repeats the last frame)
+                gops.append(GopTx(gop=g, first_frame=start, frames=n, grid=(0, 0, 0), c_grid=(0, 0), visible_tokens=0,
+                                  c_bits=0, c_bits_estimate=0.0, d_bits=0, d_bits_estimate=None, sent=False,
+                                  budget_share=share, candidates_tried=tried))
+                continue
+            prev = choice
+            code, cp, dp, uses = coded
+            if remaining is not None:
+                remaining -= uses
             ci = len(packets)
             packets.append(Packet(cp, stream="continuous", seq=ci, mcs=state.mcs, priority=C_PRIORITY))
-            packets.append(Packet(dp, stream="discrete", seq=ci + 1, mcs=state.mcs, priority=D_PRIORITY))
-            for j, (bits, pk) in enumerate(((8 * len(cp), [ci]), (8 * len(dp), [ci, ci + 1]))):
-                share = [bits // n + (1 if i < bits % n else 0) for i in range(n)]
+            parts = [(8 * len(cp), [ci])]
+            if dp is not None:
+                packets.append(Packet(dp, stream="discrete", seq=ci + 1, mcs=state.mcs, priority=D_PRIORITY))
+                parts.append((8 * len(dp), [ci, ci + 1]))
+            for bits, pk in parts:
+                share_f = [bits // n + (1 if i < bits % n else 0) for i in range(n)]
                 for i in range(n):
-                    fm.add(start + i, share[i], pk)
-            est = code.continuous.bits_estimate + (code.d_bits_estimate or 8.0 * len(code.d_bytes))
-            est_total += est
+                    fm.add(start + i, share_f[i], pk)
+            d_est = 0.0 if dp is None else (code.d_bits_estimate or 8.0 * len(code.d_bytes))
+            est_total += code.continuous.bits_estimate + d_est
+            step, n_vis = points[choice]
             gops.append(GopTx(gop=g, first_frame=start, frames=n, grid=code.grid, c_grid=code.c_grid,
                               visible_tokens=int(code.visible.sum()), c_bits=8 * len(cp),
-                              c_bits_estimate=code.continuous.bits_estimate, d_bits=8 * len(dp),
-                              d_bits_estimate=code.d_bits_estimate))
+                              c_bits_estimate=code.continuous.bits_estimate, d_bits=0 if dp is None else 8 * len(dp),
+                              d_bits_estimate=None if dp is None else code.d_bits_estimate, quant_step=step,
+                              mask_rate=mask_rate(n_vis, c.mask_interval), channel_uses=uses, budget_share=share,
+                              candidates_tried=tried))
         c_bits = sum(x.c_bits for x in gops)
         d_bits = sum(x.d_bits for x in gops)
         report = TvcEncodeReport(
@@ -146,7 +199,8 @@ class TvcScheme(Scheme):
             trained=winfo["trained"], params=winfo["params"], gop=c.gop,
             mask_rate=mask_rate(c.n_visible, c.mask_interval), n_visible=c.n_visible, mask_interval=c.mask_interval,
             quant_step=c.quant_step, code_map=c.code_map, source_bits=c_bits + d_bits, c_bits=c_bits, d_bits=d_bits,
-            bits_estimate=est_total, gops=tuple(gops))
+            bits_estimate=est_total, gops=tuple(gops), rate_control="ladder" if budget is not None else "fixed",
+            channel_use_budget=budget)
         return Transmission(info=info, packets=tuple(packets), report=report, frame_map=fm.build())
 
     # -- receiver -----------------------------------------------------------------------------------------
