@@ -88,6 +88,21 @@ def test_rate_control_picks_per_gop_points_that_fit_the_budget(clip):
         build_scheme("tvc", {"weights": "random", "rate_control": "auto"})
 
 
+def test_pipeline_record_and_report_hooks(clip):
+    from tokcom import simulate
+    from tokcom.schemes.tvc.scheme import TvcScheme
+
+    r = simulate(build_scheme("tvc", {"weights": "random", "gop": 9}), clip, build_link("awgn", {"snr_db": 6.0}),
+                 0, rate=Rate(cbr=0.05), metrics=["psnr"])
+    assert r.channel_uses <= r.channel_use_budget and not r.over_budget
+    rec = r.to_dict()
+    assert rec["scheme_report"]["rate_control"] == "ladder"
+    assert TvcScheme.summary(rec).startswith("ladder: Δ") and "untrained" in TvcScheme.curve_label(rec)
+    assert "rate control per GoP" in TvcScheme.describe_record(rec) and "GoP 9" in TvcScheme.describe_record(rec)
+    html = TvcScheme.report_sections([rec], None)
+    assert "TVC operating point per GoP" in html and "Δ" in html and "ok" in html
+
+
 def test_raw_index_ablation_and_other_ablations_run(clip):
     link = build_link("awgn", {"snr_db": 6.0})
     base = build_scheme("tvc", {"weights": "random", "gop": 9})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import html
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tokcom.reporting import Report
@@ -101,3 +103,49 @@ def curve_label(record: Mapping[str, Any]) -> str:
     if sr.get("trained") is False:
         label += ", untrained"
     return label + ")"
+
+
+def describe(record: Mapping[str, Any]) -> str:
+    cfg = record.get("config", {}).get("scheme", {})
+    sr = record.get("scheme_report", {})
+    w = sr.get("weights") or cfg.get("weights")
+    trained = "" if sr.get("trained", True) else " (untrained: random initialisation)"
+    rc = ("rate control per GoP (the best (Δ, mask rate) of the ladder that fits the budget)"
+          if sr.get("rate_control") == "ladder" else
+          f"fixed point Δ {sr.get('quant_step', cfg.get('quant_step'))}, mask rate {sr.get('mask_rate', '?')}")
+    abl = [word for k, word in (("code_map", "raw indices"), ("cross_attention", "no cross-attention"),
+                                ("spatiotemporal", "no spatio-temporal modelling"), ("fusion", "no fusion"))
+           if cfg.get(k) is False]
+    return (f"TVC {cfg.get('model', 'small')} model, weights {w}{trained}; GoP {cfg.get('gop')} frames; {rc}; "
+            f"{cfg.get('predict_steps')} prediction rounds; both streams as PDUs with the link's MCS"
+            + (f"; ablation: {', '.join(abl)}" if abl else ""))
+
+
+def _point(g: Mapping[str, Any]) -> str:
+    if not g.get("sent", True):
+        return "✗"
+    q, r = g.get("quant_step"), g.get("mask_rate")
+    return "?" if q is None or r is None else f"Δ{q:g}/m{r:.2f}"
+
+
+def report_sections(records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
+    """A table of the operating point rate control chose per GoP and what the receiver made of it."""
+    rows = []
+    for r in records:
+        sr = r.get("scheme_report", {})
+        if "gops" not in sr:
+            continue
+        cfg = r.get("config", {})
+        cond = ", ".join(f"{k} {cfg[k]:g}" for k in ("snr_db", "cbr") if isinstance(cfg.get(k), (int, float)))
+        pts = " ".join(_point(g) for g in sr.get("gops", []))
+        rx = " ".join(str(g.get("status", "?")) for g in sr.get("gops_rx", []))
+        rows.append(f"<tr><td>{html.escape(Path(str(r.get('input', ''))).name)}</td><td>{html.escape(cond)}</td>"
+                    f"<td>{html.escape(pts)}</td><td>{html.escape(rx)}</td>"
+                    f"<td>{'yes' if sr.get('trained') else 'no'}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h2>TVC operating point per GoP</h2><p>Δ: the continuous stream's quantisation step; m: the discrete "
+            "stream's mask rate (eq. 1; 1.00 = no discrete PDU, every token predicted); ✗: nothing fit, not sent. "
+            "Receiver: ok (both streams), continuous_only (every token predicted from ŷ^C), lost (last frame "
+            "repeated).</p><table><tr><th>clip</th><th>condition</th><th>point per GoP</th><th>receiver per GoP</th>"
+            "<th>trained</th></tr>" + "".join(rows[:200]) + "</table>")
