@@ -122,3 +122,45 @@ def test_training_offsets_cover_the_position_rows_a_256px_frame_uses():
     assert not torch.allclose(p(k, vis, yu, yc, (0, 0)), p(k, vis, yu, yc, (8, 8)))
     with pytest.raises(InputError, match="position tables"):
         p(k, vis, yu, yc, (10, 0))
+
+
+def test_export_pins_its_tokenizers_and_the_scheme_loads_them(tmp_path):
+    """An export trained on tokenizer exports stores everything but them, pins them by sha256, and the
+    scheme loads them from the export's folder; a different tokenizer file is a one-line error."""
+    import numpy as np
+
+    from tokcom.errors import WeightsUnavailable
+    from tokcom.link.base import build_link
+    from tokcom.schemes.base import build_scheme
+    from tokcom.schemes.tvc.trainable import TvcTrainable
+    from tokcom.tokenizers.nets import CVNet, DVNet
+    from tokcom.tokenizers.weights_io import save_weights
+    from tokcom.types import Rate, Video
+
+    torch.manual_seed(0)
+    pair = tmp_path / "pair"
+    save_weights("tokcom-dv8x16x16", DVNet(8, 16, 8, FSQ_LEVELS).state_dict(), {"kind": "dv"}, pair)
+    save_weights("tokcom-cv8x16x16", CVNet(8, 16, 8, 16).state_dict(), {"kind": "cv"}, pair)
+    tr = TvcTrainable("small", init_tokenizers=str(pair), **TINY)
+    out = tmp_path / "export"
+    st = tr.export(out, {"steps": 0})
+    from safetensors.torch import load_file
+
+    keys = load_file(str(st)).keys()
+    assert keys and not any(k.startswith(("dv.", "cv.")) for k in keys)
+    import json
+
+    meta = json.loads(st.with_suffix(".json").read_text())
+    assert set(meta["tokenizers"]) == {"tokcom-dv8x16x16", "tokcom-cv8x16x16"}
+    for f in pair.iterdir():  # the export's folder holds the pair (as `tokcom train` users copy it)
+        (out / f.name).write_bytes(f.read_bytes())
+    s = build_scheme("tvc", {"weights": str(out), "gop": 9})
+    assert s.weights()["tokcom-cv8x16x16"] == meta["tokenizers"]["tokcom-cv8x16x16"]
+    clip = Video(np.full((9, 64, 64, 3), 100, np.uint8), 25.0)
+    model, info = s.model()
+    assert info["trained"] and torch.equal(model.dv.state_dict()["d_out.weight"].half().float(),
+                                           model.dv.state_dict()["d_out.weight"])
+    s.encode(clip, build_link("awgn", {"snr_db": 6.0}).state(clip.info, Rate()), np.random.default_rng(0))
+    save_weights("tokcom-cv8x16x16", CVNet(8, 16, 8, 16).state_dict(), {"kind": "cv"}, out)  # another CV
+    with pytest.raises(WeightsUnavailable, match="trained with tokcom-cv8x16x16"):
+        build_scheme("tvc", {"weights": str(out), "gop": 9, "fusion": False}).model()  # not a cached model

@@ -15,12 +15,14 @@ fusion decoder, and the per-GoP encode / decode built from them (003_299bbe4b0e9
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokcom.errors import WeightsUnavailable
 from tokcom.schemes.tvc.config import TvcArch
 from tokcom.schemes.tvc.mask import fixed_mask
 from tokcom.schemes.tvc.nets import FusionDecoder, MaskedTokenPredictor
@@ -33,6 +35,46 @@ from tokcom.schemes.tvc.streams import (
     upsample_to,
 )
 from tokcom.tokenizers.nets import CausalVideoAE, CVNet, DVNet, fold_time, unfold_time
+from tokcom.tokenizers.weights_io import WEIGHTS_DIR as TOKENIZER_WEIGHTS_DIR
+from tokcom.tokenizers.weights_io import load_tensors
+
+# The frozen tokenizers' submodules and the tokenizer weights they come from (§3.5 stage 1). An exported TVC
+# model stores everything else and pins these by sha256 (they ship once, as tokenizers).
+TOKENIZERS = {"dv": "tokcom-dv8x16x16", "cv": "tokcom-cv8x16x16"}
+
+
+def without_tokenizers(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A TVC state dict less the frozen tokenizers (``dv.*``, ``cv.*``)."""
+    return {k: v for k, v in state.items() if k.split(".", 1)[0] not in TOKENIZERS}
+
+
+def load_pinned_tokenizers(model: TvcModel, pins: dict[str, str], directories: list[Path]) -> None:
+    """Load the tokenizers an export pins (``{weights name: sha256}``) from the first of ``directories`` that
+    holds each (e.g. the export's own folder, then the shipped tokenizer weights); one-line
+    :class:`WeightsUnavailable` when one is missing or is not the file the model was trained with."""
+    states = {}
+    for attr, name in TOKENIZERS.items():
+        want = pins.get(name)
+        if not want:
+            raise WeightsUnavailable(f"tvc weights pin no {name} tokenizer")
+        found = [d for d in [*directories, TOKENIZER_WEIGHTS_DIR] if (Path(d) / f"{name}.safetensors").is_file()]
+        if not found:
+            raise WeightsUnavailable(f"tvc weights need the {name} tokenizer (sha256 {want[:12]}…); not found in "
+                                     f"{', '.join(str(d) for d in directories)} nor the shipped tokenizers")
+        sd, cfg = load_tensors(name, found[0])
+        if cfg.get("sha256") != want:
+            raise WeightsUnavailable(f"tvc weights were trained with {name} sha256 {want[:12]}…; "
+                                     f"{found[0]} holds {str(cfg.get('sha256'))[:12]}…")
+        states[attr] = sd
+    model.load_tokenizers(states["dv"], states["cv"])
+
+
+def load_tvc_state(model: TvcModel, state: dict[str, torch.Tensor]) -> None:
+    """Load an export's state (tokenizers excluded or included); raises RuntimeError when it does not fit."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if k.split(".", 1)[0] not in TOKENIZERS]
+    if missing or unexpected:
+        raise RuntimeError(f"missing {missing[:3]}, unexpected {unexpected[:3]}")
 
 
 def _half(levels, ndim: int, device=None) -> torch.Tensor:

@@ -16,12 +16,14 @@ both. See docs/tvc.md.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from tokcom.errors import WeightsUnavailable
 from tokcom.schemes.base import Scheme
 from tokcom.schemes.ratecontrol import gop_share, pdu_uses, search
 from tokcom.schemes.tvc import bitstream as bs
@@ -48,10 +50,23 @@ def weights_digest(cfg: TvcConfig) -> str:
     return WEIGHTS.digest(cfg.weights, f"tvc-{cfg.model}")
 
 
+def tokenizer_pins(cfg: TvcConfig) -> dict[str, str]:
+    """``{tokenizer weights name: sha256}`` an export pins (empty for random weights, absent or unreadable
+    files, or an export that embeds its tokenizers)."""
+    files = weight_files(cfg)
+    if files is None or not files[1].is_file():
+        return {}
+    try:
+        pins = json.loads(files[1].read_text()).get("tokenizers")
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in pins.items()} if isinstance(pins, dict) else {}
+
+
 def load_model(cfg: TvcConfig, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
     """``(TvcModel in eval mode, info)``, cached per process; one-line ``WeightsUnavailable`` when absent."""
     abl = (cfg.cross_attention, cfg.spatiotemporal, cfg.fusion)
-    key = (cfg.model, cfg.weights, cfg.seed if weight_files(cfg) is None else None, str(device), abl)
+    key = (cfg.model, cfg.weights, cfg.seed if weight_files(cfg) is None else weights_digest(cfg), str(device), abl)
     return _MODELS.get(key, lambda: _build(cfg, device, abl))
 
 
@@ -66,10 +81,18 @@ def _build(cfg: TvcConfig, device: str, abl: tuple[bool, bool, bool]) -> tuple[A
             model = TvcModel(ARCHS[cfg.model], *abl)
         info = {"weights": f"random (seed {cfg.seed})", "sha256": RANDOM_INIT, "trained": False}
     else:
+        from tokcom.schemes.tvc.model import load_pinned_tokenizers, load_tvc_state
+
         sd, meta, digest, st = WEIGHTS.read(cfg.weights, f"tvc-{cfg.model}")
         arch = TvcArch.from_dict(dict(meta["arch"])) if meta.get("arch") else ARCHS[cfg.model]
         model = TvcModel(arch, *abl)
-        WEIGHTS.load_into(model, sd, st, f"tvc-{arch.name}")
+        if isinstance(meta.get("tokenizers"), dict):  # pinned by sha256: the export's folder, else shipped
+            load_pinned_tokenizers(model, meta["tokenizers"], [st.parent])
+        try:
+            load_tvc_state(model, sd)
+        except RuntimeError as e:
+            raise WeightsUnavailable(f"tvc weights {st} do not fit tvc-{arch.name} ({str(e).splitlines()[0]})"
+                                     ) from None
         info = {"weights": str(st), "sha256": digest, "trained": True}
     model = model.to(device).eval()
     info["params"] = int(sum(p.numel() for p in model.parameters()))
@@ -273,6 +296,7 @@ class TvcScheme(Scheme):
 
     # -- provenance and reporting hooks -------------------------------------------------------------------
     def weights(self) -> dict[str, str]:
-        return {f"tvc-{self.config.model}": weights_digest(self.config)}
+        """The TVC file's sha256 and those of the tokenizers it pins (provenance of every point)."""
+        return {f"tvc-{self.config.model}": weights_digest(self.config), **tokenizer_pins(self.config)}
 
 

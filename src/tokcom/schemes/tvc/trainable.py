@@ -24,7 +24,7 @@ from torch import nn
 from tokcom.errors import InputError
 from tokcom.schemes.tvc.config import ARCHS, get_arch
 from tokcom.schemes.tvc.mask import fixed_mask, random_mask
-from tokcom.schemes.tvc.model import TvcModel, levels_to_codes
+from tokcom.schemes.tvc.model import TOKENIZERS, TvcModel, levels_to_codes, without_tokenizers
 from tokcom.schemes.tvc.nets import position_offset
 from tokcom.schemes.tvc.streams import upsample_to
 from tokcom.tokenizers.nets import fold_time, unfold_time
@@ -49,12 +49,14 @@ class TvcTrainable(TrainableModel):
         self.name = f"tvc-{model}"
         self.arch = get_arch(model, **arch)
         self.model = TvcModel(self.arch)
+        self.tokenizer_pins: dict[str, str] = {}
         if init_tokenizers:
             from tokcom.tokenizers.weights_io import load_tensors
 
-            dv, _ = load_tensors("tokcom-dv8x16x16", init_tokenizers)
-            cv, _ = load_tensors("tokcom-cv8x16x16", init_tokenizers)
+            dv, dcfg = load_tensors(TOKENIZERS["dv"], init_tokenizers)
+            cv, ccfg = load_tensors(TOKENIZERS["cv"], init_tokenizers)
             self.model.load_tokenizers(dv, cv)
+            self.tokenizer_pins = {TOKENIZERS["dv"]: dcfg["sha256"], TOKENIZERS["cv"]: ccfg["sha256"]}
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         m = self.model
@@ -134,10 +136,16 @@ class TvcTrainable(TrainableModel):
             raise InputError(f"{source or 'weights'}: do not fit {self.name} ({str(e).splitlines()[0]})") from None
 
     def export(self, directory: Path, record: dict[str, Any]) -> Path:
+        """fp16 safetensors + JSON. With trained tokenizers (``init_tokenizers``) the file holds everything
+        but them and pins them by sha256 (``tokenizers``): they ship once, as tokenizer weights."""
         from tokcom.tokenizers.weights_io import save_weights
 
-        return save_weights(self.name, self.weights(), {"name": self.name, "arch": self.arch.to_dict(),
-                                                        "training": record}, directory)
+        meta = {"name": self.name, "arch": self.arch.to_dict(), "training": record}
+        state = self.weights()
+        if self.tokenizer_pins:
+            state = without_tokenizers(state)
+            meta["tokenizers"] = dict(self.tokenizer_pins)
+        return save_weights(self.name, state, meta, directory)
 
 
 def tvc_recipe(steps: tuple[int, int, int] = (3000, 3000, 3000), lr: float = 1e-4, frames: int = 17, crop: int = 128,
