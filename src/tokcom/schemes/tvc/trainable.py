@@ -11,6 +11,11 @@ The four stages of §3.5 (stage option ``stage``):
 4. ``pixel`` — the fusion decoder (groups ``decoder`` (the DV pixel decoder) and ``control`` (the
    ControlNet branch and its zero convolutions)), eq. (5): ``l1`` + ``lpips_vgg`` on the reconstruction
    from predicted tokens and ŷ^C.
+
+Every step draws one rung (Δ, mask rate) of the rate-control ladder (``config.RATE_LADDER``): Δ quantises
+ŷ^C in all three stages and the mask rate sets the pixel stage's fixed mask, so the context models, the
+Transformer and the decoder are trained for every operating point the receiver can get (stage options
+``quant_step`` / ``n_visible`` fix them instead).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import torch
 from torch import nn
 
 from tokcom.errors import InputError
-from tokcom.schemes.tvc.config import ARCHS, get_arch
+from tokcom.schemes.tvc.config import ARCHS, RATE_LADDER, get_arch, visible_per_interval
 from tokcom.schemes.tvc.mask import fixed_mask, random_mask
 from tokcom.schemes.tvc.model import TOKENIZERS, TvcModel, levels_to_codes, without_tokenizers
 from tokcom.schemes.tvc.nets import position_offset
@@ -85,13 +90,17 @@ class TvcTrainable(TrainableModel):
         if stage not in STAGES:
             raise InputError(f"tvc: stage option must be one of {', '.join(STAGES)}; got {stage!r}")
         m = self.model
-        step = float(ctx.option("quant_step", 1.0))
+        gen = ctx.generator
+        # the operating point: a random rung of the rate-control ladder per step (every Δ and mask rate the
+        # receiver can get), or the fixed stage options quant_step / n_visible
+        point = RATE_LADDER[int(torch.randint(len(RATE_LADDER), (), generator=gen))]
+        q = ctx.option("quant_step", "ladder")
+        step = float(point[0] if q == "ladder" else q)
         x = self._pad(batch)
         b, _, T, H, W = x.shape
         k, y_c = m.tokenize(x)  # frozen (§3.5 stage 1)
         t, h, w = k.shape[2:]
         pixels = b * T * H * W
-        gen = ctx.generator
         if stage == "ccm":  # eq. (3)
             y_hat, bits_c = m.cstream(fold_time(y_c), step, "noise", gen)
             vis = random_mask((b, t, h, w), gen).to(x.device)
@@ -114,8 +123,9 @@ class TvcTrainable(TrainableModel):
             return StepOutput(terms={"nll": nll}, logs={"token_acc": float(hit),
                                                         "mask_rate": float(1 - vis.float().mean())})
         # pixel decoder fine-tuning, eq. (5): tokens as the receiver has them (fixed mask, one prediction round)
-        n_vis = int(ctx.option("n_visible", 8))
         interval = int(ctx.option("mask_interval", 16))
+        nv = ctx.option("n_visible", "ladder")
+        n_vis = visible_per_interval(point[1], interval) if nv == "ladder" else int(nv)
         vis = torch.from_numpy(fixed_mask((t, h, w), n_vis, interval)).to(x.device).expand(b, -1, -1, -1)
         with torch.no_grad():
             full = m.predictor.predict(k, vis, y_up, yc, int(ctx.option("predict_steps", 1)), offset)
