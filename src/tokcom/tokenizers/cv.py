@@ -10,9 +10,10 @@ next to the discrete ``y^D``): the same causal encoder/decoder (:class:`~tokcom.
 * ``encode_frames(frames)`` / ``decode_frames(latents, T, H, W)``: whole clips in bounded memory with the
   exact causal context (``[16, t, h, w]`` float32 latents), as the DV tokenizers do.
 
-Weights: ``weights/tokcom-cv8x16x16.safetensors`` + ``.json`` once trained (``tokcom train --model
-tokcom-cv8x16x16``); none are shipped yet, so loading raises a one-line ``WeightsUnavailable`` unless
-``random_init=SEED`` asks for a deterministic random initialisation (tests, untrained pipelines).
+Weights: ``weights/tokcom-cv8x16x16.safetensors`` + ``.json`` (shipped, trained with ``tokcom train --model
+tokcom-cv8x16x16``; model card in docs/tokenizers.md); ``random_init=SEED`` asks for a deterministic random
+initialisation (tests, untrained pipelines); a ``path`` without the files raises a one-line
+``WeightsUnavailable``.
 """
 
 from __future__ import annotations

@@ -95,3 +95,23 @@ def test_warm_start_from_a_dv_tokenizer_of_the_same_trunk():
     assert torch.equal(got["d_in.weight"][:, :6], dv["d_in.weight"]) and not got["d_in.weight"][:, 6:].any()
     with pytest.raises(InputError, match="do not fit"):
         cv.load_weights(DVNet(8, 16, 16).state_dict(), "wide dv")
+
+
+def test_shipped_weights_load_pinned_and_reconstruct(small_video):
+    from tokcom.tokenizers.weights_io import WEIGHTS_DIR
+
+    st, js = WEIGHTS_DIR / "tokcom-cv8x16x16.safetensors", WEIGHTS_DIR / "tokcom-cv8x16x16.json"
+    cfg = json.loads(js.read_text())
+    assert st.stat().st_size <= 15 * 2**20 and cfg["dtype"] == "float16" and len(cfg["sha256"]) == 64
+    train = cfg["training"]
+    assert train["steps"] > 0 and "bikes.mp4" in train["data"]["held_out"]
+    tok = load_tokenizer("tokcom-cv8x16x16")
+    assert tok.trained
+    frames = np.asarray(small_video.frames[:17, :64, :64])
+    z = tok.encode_frames(frames)
+    rec = tok.decode_frames(z, 17, 64, 64)
+    mse = float(np.mean((rec.astype(np.float64) - frames) ** 2))
+    assert 10 * np.log10(255**2 / mse) > 18.0  # a random network gives ≈ 10 dB
+    rnd = load_tokenizer("tokcom-cv8x16x16", random_init=0)
+    rec_r = rnd.decode_frames(rnd.encode_frames(frames), 17, 64, 64)
+    assert float(np.mean((rec_r.astype(np.float64) - frames) ** 2)) > 2 * mse
