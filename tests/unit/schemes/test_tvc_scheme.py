@@ -131,3 +131,39 @@ def test_import_tokcom_stays_light():
     code = ("import sys, tokcom, tokcom.schemes; from tokcom.registry import SCHEMES; SCHEMES.get('tvc');"
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cosmos_tokenizers_with_standins(tmp_path):
+    """tokenizers=cosmos: the Cosmos pair (TorchScript stand-ins with the published signatures) under the same
+    streams, predictor and a pixel-level control branch; missing Cosmos files are a one-line error."""
+    from tokcom import simulate
+    from tokcom.schemes.tvc.trainable import TvcTrainable
+    from tokcom.testing.cosmos import write_standins
+
+    dv = write_standins(tmp_path / "dv", "DV8x16x16")
+    cv = write_standins(tmp_path / "cv", "CV8x16x16")
+    opts = {"weights": "random", "gop": 9, "tokenizers": "cosmos", "cosmos_dv": str(dv), "cosmos_cv": str(cv)}
+    clip = Video(np.repeat(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None, None], 9, 0).repeat(64, 2)
+                 .repeat(3, 3), 25.0)
+    s = build_scheme("tvc", opts)
+    assert s.weights() == {"tvc-small-cosmos": "random-init"}
+    r = simulate(s, clip, build_link("awgn", {"snr_db": 6.0}), 0, rate=Rate(cbr=0.05), metrics=["psnr"])
+    assert r.frames_decoded == 9 and r.metrics["psnr"] > 10  # the stand-in DV decoder's picture
+    model, _ = s.model()
+    assert not any(k.startswith(("dv.", "cv.", "fusion._main")) for k in model.state_dict())
+    tr = TvcTrainable("small", cosmos_dv=str(dv), cosmos_cv=str(cv), tokenizers="cosmos", tokenizer_width=8,
+                      d_model=16, heads=2, depth=1, proj_width=8)
+    groups = tr.parameter_groups()
+    assert groups["tokenizers"] == [] and groups["decoder"] == [] and groups["control"]
+    from tokcom.train.model import StepContext
+    from tokcom.train.recipe import Stage
+
+    batch = torch.rand(1, 3, 9, 64, 64) * 2 - 1
+    for stage in ("ccm", "transformer", "pixel"):
+        out = tr.training_step(batch, StepContext(Stage("s", 1, options={"stage": stage}), 0, 0,
+                                                  torch.Generator().manual_seed(0), torch.device("cpu")))
+        assert out.terms or out.recon is not None
+    out.recon.abs().mean().backward()  # the pixel stage trains the control branch through its zero conv
+    assert tr.model.fusion.zero[0].weight.grad is not None
+    with pytest.raises(InputError, match="encoder.jit"):
+        build_scheme("tvc", {**opts, "cosmos_dv": str(tmp_path / "none"), "seed": 1}).model()

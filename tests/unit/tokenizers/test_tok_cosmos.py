@@ -1,82 +1,19 @@
-"""Cosmos adapter, exercised with tiny TorchScript stand-ins that have the published signatures.
-
-DV encoder ``forward(x[B,3,1+T,H,W]) -> (indices[B,t,h,w], codes[B,6,t,h,w])``, DV decoder
-``forward(indices) -> video``; CV encoder ``forward(x) -> (latent[B,16,t,h,w],)``, CV decoder
-``forward(latent) -> video``.
-"""
+"""Cosmos adapter, exercised with tiny TorchScript stand-ins that have the published signatures
+(``tokcom.testing.cosmos``)."""
 
 from __future__ import annotations
 
 import pytest
 
 torch = pytest.importorskip("torch")
-from torch import nn
 
 from tokcom.errors import InputError, WeightsUnavailable
+from tokcom.testing.cosmos import CVDec as _CVDec
+from tokcom.testing.cosmos import CVEnc as _CVEnc
+from tokcom.testing.cosmos import DVDec as _DVDec
+from tokcom.testing.cosmos import DVEnc as _DVEnc
+from tokcom.testing.cosmos import script as _script
 from tokcom.tokenizers import load_tokenizer
-
-
-def _pool(x: torch.Tensor, tf: int, sf: int) -> torch.Tensor:
-    y = x[:, :, ::tf]
-    b, c, t, h, w = y.shape
-    return y.reshape(b, c, t, h // sf, sf, w // sf, sf).mean(dim=(4, 6))
-
-
-class _DVEnc(nn.Module):
-    def __init__(self, tf: int, sf: int) -> None:
-        super().__init__()
-        self.tf, self.sf = tf, sf
-        self.scale = nn.Parameter(torch.ones(1))
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        y = _pool(x * self.scale, self.tf, self.sf)  # (B,3,t,h,w)
-        q = torch.round((y.clamp(-1, 1) + 1) * 3.5).to(torch.int64)  # 0..7 per channel
-        idx = q[:, 0] + 8 * q[:, 1] + 64 * q[:, 2]
-        codes = torch.cat([q.to(x.dtype) / 4 - 1, torch.zeros_like(y)], 1)
-        return idx, codes
-
-
-class _DVDec(nn.Module):
-    def __init__(self, tf: int, sf: int) -> None:
-        super().__init__()
-        self.tf, self.sf = tf, sf
-        self.scale = nn.Parameter(torch.ones(1))
-
-    def forward(self, indices: torch.Tensor) -> torch.Tensor:
-        q = torch.stack([indices % 8, (indices // 8) % 8, indices // 64], 1).to(self.scale.dtype)
-        y = (q / 3.5 - 1) * self.scale
-        y = y.repeat_interleave(self.sf, 3).repeat_interleave(self.sf, 4)
-        first = y[:, :, :1]
-        rest = y[:, :, 1:].repeat_interleave(self.tf, 2)
-        return torch.cat([first, rest], 2)
-
-
-class _CVEnc(nn.Module):
-    def __init__(self, tf: int, sf: int) -> None:
-        super().__init__()
-        self.tf, self.sf = tf, sf
-        self.proj = nn.Conv3d(3, 16, 1)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor]:
-        return (self.proj(_pool(x, self.tf, self.sf)),)
-
-
-class _CVDec(nn.Module):
-    def __init__(self, tf: int, sf: int) -> None:
-        super().__init__()
-        self.tf, self.sf = tf, sf
-        self.proj = nn.Conv3d(16, 3, 1)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        y = self.proj(z).repeat_interleave(self.sf, 3).repeat_interleave(self.sf, 4)
-        return torch.cat([y[:, :, :1], y[:, :, 1:].repeat_interleave(self.tf, 2)], 2)
-
-
-def _script(folder, enc, dec):
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.jit.save(torch.jit.script(enc), str(folder / "encoder.jit"))
-    torch.jit.save(torch.jit.script(dec), str(folder / "decoder.jit"))
-    return folder
 
 
 @pytest.fixture()

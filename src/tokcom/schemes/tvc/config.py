@@ -16,6 +16,9 @@ PAPER = "003_299bbe4b0e9ae1eb.txt"
 FSQ_LEVELS: tuple[int, ...] = (8, 8, 8, 5, 5, 5)  # the Cosmos / tokcom DV tokenizers' FSQ (64000 tokens)
 
 
+TOKENIZER_PAIRS = ("tokcom", "cosmos")
+
+
 @dataclass(frozen=True)
 class TvcArch:
     """The TVC networks around the two frozen tokenizers (003 §3.1–3.4).
@@ -35,6 +38,9 @@ class TvcArch:
         head: ``factorized`` (one softmax per FSQ dimension, Σ levels = 39 logits) or ``index`` (one softmax
             over the 64000 token indices, the paper's "index map").
         max_latent_frames, max_grid: sizes of the learnable temporal / row / column position embeddings.
+        tokenizers: ``tokcom`` (tokcom-dv8x16x16 + tokcom-cv8x16x16, whose decoder layers the fusion decoder
+            re-uses) or ``cosmos`` (cosmos-dv8x16x16 + cosmos-cv8x16x16, frozen TorchScript: the control branch
+            is injected at the pixel scale only, :class:`~tokcom.schemes.tvc.nets.PixelFusion`).
         pos_train_grid: training crops (8×8 tokens at 128² px) sit at a random offset inside the first
             ``pos_train_grid`` rows / columns of the position tables, so that every row and column of a frame up
             to ``16·pos_train_grid`` px is trained (16: 256² frames); rows beyond stay near their initial values.
@@ -59,6 +65,7 @@ class TvcArch:
     max_latent_frames: int = 32
     max_grid: int = 160
     pos_train_grid: int = 16
+    tokenizers: Literal["tokcom", "cosmos"] = "tokcom"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "levels", tuple(int(v) for v in self.levels))
@@ -69,6 +76,8 @@ class TvcArch:
                 raise InputError(f"tvc arch: {k} must be ≥ 1; got {getattr(self, k)}")
         if self.d_model % self.heads:
             raise InputError(f"tvc arch: d_model {self.d_model} is not a multiple of heads {self.heads}")
+        if self.tokenizers not in TOKENIZER_PAIRS:
+            raise InputError(f"tvc arch: tokenizers must be one of {', '.join(TOKENIZER_PAIRS)}; got {self.tokenizers!r}")
         if self.head not in ("factorized", "index"):
             raise InputError(f"tvc arch: head must be factorized or index; got {self.head!r}")
         if not self.levels or min(self.levels) < 2:
@@ -152,6 +161,11 @@ class TvcConfig:
             indices instead of the CCM-coded FSQ code map.
         cross_attention, spatiotemporal, fusion: the other Fig. 6 ablations (off: no cross-attention to ŷ^C;
             no temporal attention nor position embeddings; the discrete-stream decoder alone).
+        tokenizers: ``tokcom`` (the shipped pair) or ``cosmos`` (cosmos-dv8x16x16 + cosmos-cv8x16x16 from
+            ``cosmos_dv`` / ``cosmos_cv`` folders, else the Cosmos cache / hub; the TVC weights are then
+            ``tvc-<model>-cosmos``).
+        cosmos_dv, cosmos_cv: folders holding a Cosmos tokenizer's ``encoder.jit`` / ``decoder.jit`` ("" = the
+            default locations).
         rate_control: with a channel-use budget (``--cbr`` / ``--bandwidth-hz`` / ``--bitrate``), ``ladder``
             picks per GoP the best point of :data:`RATE_LADDER` that fits the GoP's share (``quant_step`` and
             ``mask_rate`` are then ignored); ``fixed`` codes every GoP at ``quant_step`` / ``mask_rate`` and the
@@ -171,6 +185,9 @@ class TvcConfig:
     spatiotemporal: bool = True
     fusion: bool = True
     rate_control: Literal["ladder", "fixed"] = "ladder"
+    tokenizers: Literal["tokcom", "cosmos"] = "tokcom"
+    cosmos_dv: str = ""
+    cosmos_cv: str = ""
 
     def __post_init__(self) -> None:
         if self.model not in ARCHS:
@@ -188,6 +205,11 @@ class TvcConfig:
             raise InputError(f"--set predict_steps must be in 1..64; got {self.predict_steps}")
         if not str(self.weights).strip():
             raise InputError("--set weights must be shipped, random or a .safetensors path")
+
+    @property
+    def weights_name(self) -> str:
+        """The weight files' stem: ``tvc-<model>`` or ``tvc-<model>-cosmos``."""
+        return f"tvc-{self.model}" + ("-cosmos" if self.tokenizers == "cosmos" else "")
 
     @property
     def n_visible(self) -> int:

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tokcom.errors import WeightsUnavailable
+from tokcom.errors import InputError, WeightsUnavailable
 from tokcom.schemes.tvc.config import TvcArch
 from tokcom.schemes.tvc.mask import fixed_mask
-from tokcom.schemes.tvc.nets import FusionDecoder, MaskedTokenPredictor
+from tokcom.schemes.tvc.nets import FusionDecoder, MaskedTokenPredictor, PixelFusion
 from tokcom.schemes.tvc.streams import (
     ContinuousCode,
     ContinuousStream,
@@ -139,45 +140,72 @@ class TvcModel(nn.Module):
     """
 
     def __init__(self, arch: TvcArch, cross_attention: bool = True, spatiotemporal: bool = True,
-                 fusion: bool = True) -> None:
+                 fusion: bool = True, cosmos: tuple[Any, Any] | None = None) -> None:
         super().__init__()
         a = arch
         self.arch = a
-        self.dv = DVNet(a.temporal_factor, a.spatial_factor, a.tokenizer_width, a.levels)
-        self.cv = CVNet(a.temporal_factor, a.spatial_factor, a.tokenizer_width, a.latent_channels)
         self.cstream = ContinuousStream(a.latent_channels, a.hyper_channels, a.hyper_hidden)
         self.dstream = DiscreteStream(a.levels, a.latent_channels, a.ccm_hidden)
         self.predictor = MaskedTokenPredictor(a.levels, a.latent_channels, a.d_model, a.heads, a.depth, a.mlp_ratio,
                                               a.proj_width, a.head, a.max_latent_frames, a.max_grid,
                                               cross_attention, spatiotemporal)
-        main = CausalVideoAE(a.temporal_factor, a.spatial_factor, a.tokenizer_width, len(a.levels), encoder=False)
         control = CausalVideoAE(a.temporal_factor, a.spatial_factor, a.tokenizer_width, a.latent_channels,
                                 encoder=False)
+        self.cosmos = None
+        if a.tokenizers == "cosmos":  # frozen TorchScript tokenizers: a pixel-level control branch (deviations.md)
+            if cosmos is None:
+                raise InputError("tvc with tokenizers=cosmos needs the loaded cosmos-dv8x16x16 and "
+                                 "cosmos-cv8x16x16 tokenizers")
+            self.cosmos = tuple(cosmos)
+            self.fusion = PixelFusion(self.cosmos[0], control, fusion)
+            return
+        self.dv = DVNet(a.temporal_factor, a.spatial_factor, a.tokenizer_width, a.levels)
+        self.cv = CVNet(a.temporal_factor, a.spatial_factor, a.tokenizer_width, a.latent_channels)
+        main = CausalVideoAE(a.temporal_factor, a.spatial_factor, a.tokenizer_width, len(a.levels), encoder=False)
         self.fusion = FusionDecoder(main, control, fusion)
         self.sync_decoders()
 
     def sync_decoders(self) -> None:
         """Initialise the fusion decoder from the tokenizers: the main path from the DV decoder, the control
-        branch from the CV decoder (ControlNet's trainable copy)."""
+        branch from the CV decoder (ControlNet's trainable copy). Nothing to do with Cosmos tokenizers."""
+        if self.cosmos is not None:
+            return
         for src, dst in ((self.dv, self.fusion.main), (self.cv, self.fusion.control)):
             dst.load_state_dict({k: v for k, v in src.state_dict().items() if k.startswith("d_")})
 
     def load_tokenizers(self, dv_state: dict | None = None, cv_state: dict | None = None) -> None:
         """Load trained tokenizer nets (state dicts of ``DVNet`` / ``CVNet``) and re-initialise the decoders."""
+        if self.cosmos is not None:
+            raise InputError("tvc with Cosmos tokenizers takes no tokcom tokenizer weights")
         if dv_state is not None:
             self.dv.load_state_dict(dv_state)
         if cv_state is not None:
             self.cv.load_state_dict(cv_state)
         self.sync_decoders()
 
+    def tokenizer_parameters(self) -> list[nn.Parameter]:
+        """The frozen tokenizers' parameters (none for Cosmos' TorchScript modules, which are not part of the
+        model)."""
+        return [] if self.cosmos is not None else [*self.dv.parameters(), *self.cv.parameters()]
+
+    def decode_pixels(self, levels_k: torch.Tensor, y_c_up: torch.Tensor | None) -> torch.Tensor:
+        """The fusion decoder (§3.4) on complete level indices ``[B, D, t, h, w]`` and ↑ŷ^C."""
+        if self.cosmos is not None:
+            return self.fusion(levels_to_indices(levels_k, self.arch.levels), y_c_up)
+        return self.fusion(levels_to_codes(levels_k, self.arch.levels), y_c_up)
+
     # -- tokenizers (frozen; §3.5 stage 1) -------------------------------------------------------------
     @torch.no_grad()
     def tokenize(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x`` ``[B, 3, 1+8k, H, W]`` (H, W multiples of :attr:`TvcArch.pad_multiple`) →
         ``(level indices [B, D, t, h, w] int64, y^C [B, C, t, h/s, w/s] float32)``."""
-        codes, _ = self.dv.quantize(self.dv.encode_latent(x))
         s = self.arch.downsample
         xd = F.avg_pool3d(x, (1, s, s)) if s > 1 else x  # §3.2.1: the GoP spatially downsampled
+        if self.cosmos is not None:
+            idx, _ = self.cosmos[0].encode(x)
+            dev = self.predictor.head.weight.device
+            return indices_to_levels(idx.to(dev), self.arch.levels), self.cosmos[1].encode(xd).float().to(dev)
+        codes, _ = self.dv.quantize(self.dv.encode_latent(x))
         return codes_to_levels(codes, self.arch.levels), self.cv.encode_latent(xd).float()
 
     # -- one GoP ---------------------------------------------------------------------------------------
@@ -244,4 +272,4 @@ class TvcModel(nn.Module):
         k = unfold_time(levels_k.to(device), 1)
         vis = torch.from_numpy(np.ascontiguousarray(visible))[None].to(device)
         full = self.predictor.predict(k, vis, yu, yc, steps)
-        return self.fusion(levels_to_codes(full, self.arch.levels), yu).clamp(-1, 1)
+        return self.decode_pixels(full, yu).clamp(-1, 1)

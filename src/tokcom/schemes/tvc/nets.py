@@ -25,6 +25,7 @@ At initialisation the zero convolutions make the fusion decoder exactly the disc
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -255,3 +256,33 @@ class FusionDecoder(nn.Module):
             feats = self.control.decoder_features(g)
             res = [z(ft) for z, ft in zip(self.zero[1:], feats)]  # and at every decoder scale
         return self.main.decode_groups(f, residuals=res)[:, :, self.main.tf - 1:]
+
+
+class PixelFusion(nn.Module):
+    """The fusion decoder with Cosmos tokenizers (§3.4, adapted): their decoders are TorchScript files with no
+    access to intermediate layers, so the main path is the frozen Cosmos DV decoder and the ControlNet-style
+    branch (a tokcom causal decoder on ↑ŷ^C) adds its output through a zero-initialised 1×1 convolution at
+    the pixel scale only.
+
+    Args:
+        main: the loaded ``cosmos-dv8x16x16`` (``decode(indices [B, t, h, w]) → [B, 3, T, H, W]``).
+        control: a decoder-only :class:`CausalVideoAE` on ``C`` channels (trained from scratch).
+        fusion: False = the "no fusion" ablation (the discrete-stream decoder alone).
+    """
+
+    def __init__(self, main: Any, control: CausalVideoAE, fusion: bool = True) -> None:
+        super().__init__()
+        self._main = main  # not a submodule: frozen TorchScript outside the model's state
+        self.control, self.fusion = control, bool(fusion)
+        self.zero = nn.ModuleList([nn.Conv2d(3, 3, 1)])
+        nn.init.zeros_(self.zero[0].weight)
+        nn.init.zeros_(self.zero[0].bias)
+
+    def forward(self, indices: torch.Tensor, y_c_up: torch.Tensor | None) -> torch.Tensor:
+        """``indices`` ``[B, t, h, w]`` int64, ``y_c_up`` ``[B, C, t, h, w]`` → ``[B, 3, 1+(t−1)·tf, 16h, 16w]``."""
+        x = self._main.decode(indices).to(self.zero[0].weight.device)
+        if not self.fusion or y_c_up is None:
+            return x
+        b = x.shape[0]
+        g = self.control.decode_groups(self.control.decode_tail(y_c_up))[:, :, self.control.tf - 1:]
+        return x + unfold_time(self.zero[0](fold_time(g)), b)

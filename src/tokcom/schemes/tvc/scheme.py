@@ -28,7 +28,7 @@ from tokcom.schemes.base import Scheme
 from tokcom.schemes.ratecontrol import gop_share, pdu_uses, search
 from tokcom.schemes.tvc import bitstream as bs
 from tokcom.schemes.tvc import report as tv_report
-from tokcom.schemes.tvc.config import ARCHS, RATE_LADDER, TvcArch, TvcConfig, visible_per_interval
+from tokcom.schemes.tvc.config import ARCHS, RATE_LADDER, TvcArch, TvcConfig, get_arch, visible_per_interval
 from tokcom.schemes.tvc.mask import fixed_mask, mask_rate
 from tokcom.schemes.tvc.report import GopRx, GopTx, TvcDecodeReport, TvcEncodeReport
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
@@ -43,11 +43,11 @@ _MODELS = ModelCache(2)
 
 
 def weight_files(cfg: TvcConfig) -> tuple[Path, Path] | None:
-    return WEIGHTS.files(cfg.weights, f"tvc-{cfg.model}")
+    return WEIGHTS.files(cfg.weights, cfg.weights_name)
 
 
 def weights_digest(cfg: TvcConfig) -> str:
-    return WEIGHTS.digest(cfg.weights, f"tvc-{cfg.model}")
+    return WEIGHTS.digest(cfg.weights, cfg.weights_name)
 
 
 def tokenizer_pins(cfg: TvcConfig) -> dict[str, str]:
@@ -66,8 +66,18 @@ def tokenizer_pins(cfg: TvcConfig) -> dict[str, str]:
 def load_model(cfg: TvcConfig, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
     """``(TvcModel in eval mode, info)``, cached per process; one-line ``WeightsUnavailable`` when absent."""
     abl = (cfg.cross_attention, cfg.spatiotemporal, cfg.fusion)
-    key = (cfg.model, cfg.weights, cfg.seed if weight_files(cfg) is None else weights_digest(cfg), str(device), abl)
+    key = (cfg.model, cfg.weights, cfg.seed if weight_files(cfg) is None else weights_digest(cfg), str(device), abl,
+           cfg.tokenizers, cfg.cosmos_dv, cfg.cosmos_cv)
     return _MODELS.get(key, lambda: _build(cfg, device, abl))
+
+
+def cosmos_pair(dv_path: str = "", cv_path: str = "", device: str = "cpu") -> tuple[Any, Any]:
+    """The loaded ``cosmos-dv8x16x16`` and ``cosmos-cv8x16x16`` (folders, else the Cosmos cache / hub; a
+    one-line ``WeightsUnavailable`` when absent)."""
+    from tokcom.tokenizers import load_tokenizer
+
+    return (load_tokenizer("cosmos-dv8x16x16", path=dv_path or None, device=device),
+            load_tokenizer("cosmos-cv8x16x16", path=cv_path or None, device=device))
 
 
 def _build(cfg: TvcConfig, device: str, abl: tuple[bool, bool, bool]) -> tuple[Any, dict[str, Any]]:
@@ -75,17 +85,21 @@ def _build(cfg: TvcConfig, device: str, abl: tuple[bool, bool, bool]) -> tuple[A
 
     from tokcom.schemes.tvc.model import TvcModel
 
+    cosmos = cosmos_pair(cfg.cosmos_dv, cfg.cosmos_cv, device) if cfg.tokenizers == "cosmos" else None
     if weight_files(cfg) is None:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(cfg.seed))
-            model = TvcModel(ARCHS[cfg.model], *abl)
+            model = TvcModel(get_arch(cfg.model, tokenizers=cfg.tokenizers), *abl, cosmos=cosmos)
         info = {"weights": f"random (seed {cfg.seed})", "sha256": RANDOM_INIT, "trained": False}
     else:
         from tokcom.schemes.tvc.model import load_pinned_tokenizers, load_tvc_state
 
-        sd, meta, digest, st = WEIGHTS.read(cfg.weights, f"tvc-{cfg.model}")
+        sd, meta, digest, st = WEIGHTS.read(cfg.weights, cfg.weights_name)
         arch = TvcArch.from_dict(dict(meta["arch"])) if meta.get("arch") else ARCHS[cfg.model]
-        model = TvcModel(arch, *abl)
+        if arch.tokenizers != cfg.tokenizers:
+            raise WeightsUnavailable(f"tvc weights {st} were trained with the {arch.tokenizers} tokenizers, not "
+                                     f"{cfg.tokenizers}")
+        model = TvcModel(arch, *abl, cosmos=cosmos)
         if isinstance(meta.get("tokenizers"), dict):  # pinned by sha256: the export's folder, else shipped
             load_pinned_tokenizers(model, meta["tokenizers"], [st.parent])
         try:
@@ -297,6 +311,6 @@ class TvcScheme(Scheme):
     # -- provenance and reporting hooks -------------------------------------------------------------------
     def weights(self) -> dict[str, str]:
         """The TVC file's sha256 and those of the tokenizers it pins (provenance of every point)."""
-        return {f"tvc-{self.config.model}": weights_digest(self.config), **tokenizer_pins(self.config)}
+        return {self.config.weights_name: weights_digest(self.config), **tokenizer_pins(self.config)}
 
 

@@ -29,8 +29,9 @@ from torch import nn
 from tokcom.errors import InputError
 from tokcom.schemes.tvc.config import ARCHS, RATE_LADDER, get_arch, visible_per_interval
 from tokcom.schemes.tvc.mask import fixed_mask, random_mask
-from tokcom.schemes.tvc.model import TOKENIZERS, TvcModel, levels_to_codes, without_tokenizers
+from tokcom.schemes.tvc.model import TOKENIZERS, TvcModel, without_tokenizers
 from tokcom.schemes.tvc.nets import position_offset
+from tokcom.schemes.tvc.scheme import cosmos_pair
 from tokcom.schemes.tvc.streams import upsample_to
 from tokcom.tokenizers.nets import fold_time, unfold_time
 from tokcom.train.losses import psnr_db
@@ -43,17 +44,22 @@ STAGES = ("ccm", "transformer", "pixel")
 class TvcTrainable(TrainableModel):
     """Adapter around :class:`TvcModel`.
 
-    Options: any :class:`~tokcom.schemes.tvc.config.TvcArch` field (e.g. ``tokenizer_width`` for tests),
-    ``init_tokenizers`` (a folder holding ``tokcom-dv8x16x16.*`` and ``tokcom-cv8x16x16.*`` exports).
+    Options: any :class:`~tokcom.schemes.tvc.config.TvcArch` field (e.g. ``tokenizer_width`` for tests;
+    ``tokenizers=cosmos`` trains on the Cosmos pair, from ``cosmos_dv`` / ``cosmos_cv`` folders or the Cosmos
+    cache), ``init_tokenizers`` (a folder holding ``tokcom-dv8x16x16.*`` and ``tokcom-cv8x16x16.*`` exports).
     """
 
     find_unused_parameters = True
 
-    def __init__(self, model: str = "small", init_tokenizers: str = "", **arch: Any) -> None:
+    def __init__(self, model: str = "small", init_tokenizers: str = "", cosmos_dv: str = "", cosmos_cv: str = "",
+                 **arch: Any) -> None:
         super().__init__()
-        self.name = f"tvc-{model}"
         self.arch = get_arch(model, **arch)
-        self.model = TvcModel(self.arch)
+        self.name = f"tvc-{model}" + ("-cosmos" if self.arch.tokenizers == "cosmos" else "")
+        cosmos = None
+        if self.arch.tokenizers == "cosmos":
+            cosmos = cosmos_pair(cosmos_dv, cosmos_cv)
+        self.model = TvcModel(self.arch, cosmos=cosmos)
         self.tokenizer_pins: dict[str, str] = {}
         if init_tokenizers:
             from tokcom.tokenizers.weights_io import load_tensors
@@ -66,10 +72,10 @@ class TvcTrainable(TrainableModel):
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         m = self.model
         f = m.fusion
-        return {"tokenizers": [*m.dv.parameters(), *m.cv.parameters()],
+        return {"tokenizers": m.tokenizer_parameters(),
                 "ccm": [*m.cstream.parameters(), *m.dstream.parameters()],
                 "transformer": list(m.predictor.parameters()),
-                "decoder": list(f.main.parameters()),
+                "decoder": list(f.main.parameters()) if m.cosmos is None else [],  # Cosmos: frozen TorchScript
                 "control": [*f.control.parameters(), *f.zero.parameters()]}
 
     def _pad(self, x: torch.Tensor) -> torch.Tensor:
@@ -129,7 +135,7 @@ class TvcTrainable(TrainableModel):
         vis = torch.from_numpy(fixed_mask((t, h, w), n_vis, interval)).to(x.device).expand(b, -1, -1, -1)
         with torch.no_grad():
             full = m.predictor.predict(k, vis, y_up, yc, int(ctx.option("predict_steps", 1)), offset)
-        rec = m.fusion(levels_to_codes(full, self.arch.levels), y_up)
+        rec = m.decode_pixels(full, y_up)
         return StepOutput(recon=rec, target=x, logs={"psnr": psnr_db(rec, x)})
 
     def describe(self) -> dict[str, Any]:
