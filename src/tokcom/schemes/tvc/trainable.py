@@ -166,19 +166,22 @@ class TvcTrainable(TrainableModel):
 
 def tvc_recipe(steps: tuple[int, int, int] = (3000, 3000, 3000), lr: float = 1e-4, frames: int = 17, crop: int = 128,
                perceptual: float = 1.0, perceptual_net: str = "lpips_vgg",
-               batches: tuple[int, int, int] = (0, 0, 0)) -> Recipe:
+               batches: tuple[int, int, int] = (0, 0, 0), pixel_lr: float = 2e-5, control_lr_mult: float = 0.2
+               ) -> Recipe:
     """§3.5's stages 2–4 (stage 1, the tokenizers, is frozen throughout). λ1 = 1 and λ2 = ``perceptual`` of
     eq. (5) with the perceptual term ``perceptual_net`` (the paper names neither; ``batches``: clips per step
-    of each stage, 0 = the model's)."""
+    of each stage, 0 = the model's). The pixel stage fine-tunes a trained decoder: ``pixel_lr`` with 100
+    warm-up steps, the ControlNet branch (zero convolutions included) at ``control_lr_mult`` × that, as
+    ControlNet trains at 1e-5."""
     common = {"frames": frames, "crop": crop}
     return Recipe("default", (
         Stage("ccm", steps[0], lr=lr, warmup=50, train=("ccm",), losses={"rate_bpp": 1.0},  # eq. (3)
               options={"stage": "ccm"}, batch=batches[0], **common),
         Stage("transformer", steps[1], lr=lr, warmup=50, train=("transformer",), losses={"nll": 1.0},  # eq. (4)
               options={"stage": "transformer"}, reset_optimizer=True, batch=batches[1], **common),
-        Stage("pixel", steps[2], lr=lr, warmup=50, train=("decoder", "control"), reset_optimizer=True,
-              losses={"l1": 1.0, perceptual_net: perceptual}, options={"stage": "pixel"}, batch=batches[2],
-              **common),  # eq. (5)
+        Stage("pixel", steps[2], lr=pixel_lr, warmup=100, train=("decoder", "control"), reset_optimizer=True,
+              lr_mult={"control": control_lr_mult}, losses={"l1": 1.0, perceptual_net: perceptual},
+              options={"stage": "pixel"}, batch=batches[2], **common),  # eq. (5)
     ), betas=(0.9, 0.999), description=f"§3.5: CCMs (eq. 3), Transformer (eq. 4), pixel decoder (eq. 5: L1 + "
                                        f"{perceptual_net}); tokenizers frozen")
 
@@ -186,7 +189,8 @@ def tvc_recipe(steps: tuple[int, int, int] = (3000, 3000, 3000), lr: float = 1e-
 # The small configuration's recipe is what fits a CPU session (measured, 1 thread, 17 × 128² clips): the CCM
 # stage ≈ 0.2 s/step and the Transformer ≈ 0.45 s/step at 4 clips; in the pixel stage LPIPS-VGG costs 18 s
 # per step against 1.3 s for LPIPS-alex (docs/deviations.md), so the small model's eq. (5) uses LPIPS-alex.
-RECIPES = {"small": tvc_recipe((2000, 3000, 1000), lr=2e-4, perceptual_net="lpips_alex", batches=(2, 4, 2)),
+RECIPES = {"small": tvc_recipe((2000, 3000, 1500), lr=2e-4, perceptual_net="lpips_alex", batches=(2, 4, 2),
+                               pixel_lr=5e-5),
            "paper": tvc_recipe()}
 
 
