@@ -33,7 +33,7 @@ def test_end_to_end_random_weights(clip):
     r = simulate(s, clip, build_link("awgn", {"snr_db": 6.0}), 0)
     assert r.frames_decoded == 12
     sr = r.scheme_report
-    assert sr["trained"] is False and sr["mask_rate"] == 0.5 and len(sr["gops"]) == 2
+    assert sr["trained"] is False and sr["mask_rate"] == 1 - 8 / 17 and len(sr["gops"]) == 2  # eq. (1), interval 17
     assert [g["status"] for g in sr["gops_rx"]] == ["ok", "ok"]
     assert sr["source_bits"] == r.source_bits
 
@@ -56,7 +56,11 @@ def test_degradations(clip):
 
 def test_rate_control_picks_per_gop_points_that_fit_the_budget(clip):
     from tokcom import simulate
-    from tokcom.schemes.tvc.config import RATE_LADDER
+    from tokcom.schemes.tvc.config import DEFAULT_MASK_INTERVAL, RATE_LADDER, visible_per_interval
+    from tokcom.schemes.tvc.mask import mask_rate
+
+    iv = DEFAULT_MASK_INTERVAL
+    ladder = [(q, mask_rate(visible_per_interval(r, iv), iv)) for q, r in RATE_LADDER]  # effective rates
 
     link = build_link("awgn", {"snr_db": 6.0})
     s = build_scheme("tvc", {"weights": "random", "gop": 9})
@@ -69,7 +73,7 @@ def test_rate_control_picks_per_gop_points_that_fit_the_budget(clip):
         assert rep.rate_control == "ladder" and rep.channel_use_budget == state.channel_use_budget
         used = sum(g.channel_uses for g in rep.gops)
         assert used <= state.channel_use_budget  # the plan never exceeds the budget
-        ranks = [RATE_LADDER.index((g.quant_step, g.mask_rate)) for g in rep.gops if g.sent]
+        ranks = [ladder.index((g.quant_step, g.mask_rate)) for g in rep.gops if g.sent]
         assert all(r >= worst for r in ranks[:1])  # a tighter budget never picks a better first point
         worst = max([worst, *ranks[:1]])
         assert all(g.sent == (g.channel_uses > 0) for g in rep.gops)

@@ -30,7 +30,7 @@ def test_fixed_mask_follows_eq1():
     assert all(flat[i] == (i % 8 < 3) for i in range(60))
     assert np.array_equal(m, fixed_mask((3, 4, 5), 3, 8))  # deterministic
     assert mask_rate(3, 8) == 1 - 3 / 8
-    assert visible_per_interval(0.75, 16) == 4 and TvcConfig(mask_rate=0.75).n_visible == 4
+    assert visible_per_interval(0.75, 16) == 4 and TvcConfig(mask_rate=0.75).n_visible == 4  # round(0.25 · 17)
     assert fixed_mask((2, 2, 2), 0, 4).sum() == 0 and fixed_mask((2, 2, 2), 4, 4).all()
     g = torch.Generator().manual_seed(0)
     r = random_mask((4, 2, 8, 8), g)

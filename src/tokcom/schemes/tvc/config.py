@@ -126,6 +126,12 @@ def get_arch(name: str | TvcArch, **overrides: Any) -> TvcArch:
     return arch
 
 
+# eq. (1)'s mask interval (the paper gives none). A prime: with an interval that divides the token grid's width
+# (16 = the width at 256²) the visible tokens line up into column stripes the predictor cannot fill from
+# neighbours; 17 spreads them diagonally (measured on the validation clip cockatoo, docs/tvc.md: +1.2 … +3.6 dB).
+DEFAULT_MASK_INTERVAL = 17
+
+
 def visible_per_interval(mask_rate: float, mask_interval: int) -> int:
     """``n_visible`` for a target mask rate: eq. (1), 003_299bbe4b0e9ae1eb.txt, solved for n_visible and
     rounded (the effective rate is ``1 − n_visible / interval``)."""
@@ -154,7 +160,8 @@ class TvcConfig:
         gop: frames per GoP, ``1 + 8k`` (each GoP is tokenized on its own, §3.1; 17 = 1 + 2·8).
         mask_rate: the discrete stream's mask rate of eq. (1) (0: every token sent; 1: none, the Transformer
             predicts all of them from the continuous stream).
-        mask_interval: the mask interval of eq. (1); ``n_visible = round((1 − mask_rate)·interval)``.
+        mask_interval: the mask interval of eq. (1); ``n_visible = round((1 − mask_rate)·interval)`` (17: see
+            :data:`DEFAULT_MASK_INTERVAL`).
         quant_step: the uniform quantisation step of y^C (§3.2.1); larger = fewer bits.
         predict_steps: iterations of the receiver's deterministic masked-token decoding (fixed schedule).
         code_map: False = the "no code-map compression" ablation (Fig. 6): visible tokens sent as raw 16-bit
@@ -177,7 +184,7 @@ class TvcConfig:
     seed: int = 0
     gop: int = 17
     mask_rate: float = 0.5
-    mask_interval: int = 16
+    mask_interval: int = DEFAULT_MASK_INTERVAL
     quant_step: float = 1.0
     predict_steps: int = 4
     code_map: bool = True

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from tokcom.errors import InputError
-from tokcom.schemes.tvc.config import ARCHS, RATE_LADDER, get_arch, visible_per_interval
+from tokcom.schemes.tvc.config import ARCHS, DEFAULT_MASK_INTERVAL, RATE_LADDER, get_arch, visible_per_interval
 from tokcom.schemes.tvc.mask import fixed_mask, random_mask
 from tokcom.schemes.tvc.model import TOKENIZERS, TvcModel, without_tokenizers
 from tokcom.schemes.tvc.nets import position_offset
@@ -129,7 +129,7 @@ class TvcTrainable(TrainableModel):
             return StepOutput(terms={"nll": nll}, logs={"token_acc": float(hit),
                                                         "mask_rate": float(1 - vis.float().mean())})
         # pixel decoder fine-tuning, eq. (5): tokens as the receiver has them (fixed mask, one prediction round)
-        interval = int(ctx.option("mask_interval", 16))
+        interval = int(ctx.option("mask_interval", DEFAULT_MASK_INTERVAL))
         nv = ctx.option("n_visible", "ladder")
         n_vis = visible_per_interval(point[1], interval) if nv == "ladder" else int(nv)
         vis = torch.from_numpy(fixed_mask((t, h, w), n_vis, interval)).to(x.device).expand(b, -1, -1, -1)
