@@ -4,7 +4,7 @@ actual bits against the entropy models' estimates, and speed.
 Usage::
 
     python benchmarks/bench_tvc.py [--clips bikes,PATH] [--size 256x256] [--frames 34]
-                                   [--points all|0,3,7] [--ablation-points 3,5,7] [--h265-bpp 0.005,0.01,...]
+                                   [--points all|0,2,5] [--ablation-points 1,2,4] [--h265-bpp 0.005,0.01,...]
                                    [--metrics psnr,lpips_vgg,lpips_alex,dists] [--speed-sizes 256x256,1280x720]
                                    [--weights shipped|random|PATH] [--threads 1] [--quick]
 
@@ -171,7 +171,7 @@ def main() -> None:
     ap.add_argument("--size", default="256x256")
     ap.add_argument("--frames", type=int, default=34)
     ap.add_argument("--points", default="all", help="ladder indices (comma list) or all")
-    ap.add_argument("--ablation-points", default="3,5,7")
+    ap.add_argument("--ablation-points", default="1,2,4")
     ap.add_argument("--h265-bpp", default="0.005,0.01,0.02,0.035,0.05")
     ap.add_argument("--metrics", default="psnr,lpips_vgg,lpips_alex,dists")
     ap.add_argument("--speed-sizes", default="256x256,1280x720")
@@ -180,7 +180,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     if a.quick:
-        a.clips, a.frames, a.points, a.ablation_points, a.h265_bpp = "bikes", 17, "3,7", "3", "0.01,0.03"
+        a.clips, a.frames, a.points, a.ablation_points, a.h265_bpp = "bikes", 17, "2,5", "2", "0.01,0.03"
         a.metrics, a.speed_sizes = "psnr", "256x256"
     import torch
 

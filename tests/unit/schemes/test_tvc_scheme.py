@@ -121,14 +121,38 @@ def test_raw_index_ablation_and_other_ablations_run(clip):
     assert base.weights() == {"tvc-small": "random-init"}
 
 
-def test_missing_weights_and_bad_options_are_one_line(clip):
-    s = build_scheme("tvc", {})
+def test_missing_weights_and_bad_options_are_one_line(clip, tmp_path):
+    s = build_scheme("tvc", {"model": "paper"})  # no paper-size weights are shipped
     with pytest.raises(WeightsUnavailable) as e:
         s.encode(clip, build_link("awgn", {"snr_db": 6.0}).state(clip.info, Rate()), np.random.default_rng(0))
     assert "\n" not in str(e.value) and "weights=random" in str(e.value)
     for bad in ({"gop": 10}, {"mask_rate": 1.5}, {"quant_step": 0}, {"model": "huge"}):
         with pytest.raises(InputError):
             build_scheme("tvc", bad)
+
+
+def test_shipped_small_model_loads_pinned_and_beats_random(small_video):
+    """The shipped tvc-small: sha256-checked, tokenizers pinned to the shipped ones, trained with bikes held
+    out, and better than a random initialisation on real frames."""
+    import json
+
+    from tokcom import simulate
+    from tokcom.schemes.tvc.scheme import WEIGHTS_DIR
+    from tokcom.tokenizers.weights_io import WEIGHTS_DIR as TOK_DIR
+
+    meta = json.loads((WEIGHTS_DIR / "tvc-small.json").read_text())
+    assert (WEIGHTS_DIR / "tvc-small.safetensors").stat().st_size <= 20 * 2**20
+    assert "bikes.mp4" in meta["training"]["data"]["held_out"]
+    for name, sha in meta["tokenizers"].items():
+        assert json.loads((TOK_DIR / f"{name}.json").read_text())["sha256"] == sha
+    s = build_scheme("tvc", {"gop": 17})
+    assert s.weights()["tvc-small"] == meta["sha256"] and s.weights()["tokcom-cv8x16x16"]
+    clip = small_video.with_frames(small_video.frames[:17])
+    link = build_link("awgn", {"snr_db": 10.0})
+    r = simulate(s, clip, link, 0, metrics=["psnr"])
+    rr = simulate(build_scheme("tvc", {"gop": 17, "weights": "random"}), clip, link, 0, metrics=["psnr"])
+    assert r.scheme_report["trained"] and r.frames_decoded == 17
+    assert r.metrics["psnr"] > rr.metrics["psnr"] + 5
 
 
 def test_import_tokcom_stays_light():

@@ -142,9 +142,13 @@ def visible_per_interval(mask_rate: float, mask_interval: int) -> int:
 # Rate control's ladder (``rate_control=ladder``): operating points (Δ, mask rate) from the best (most bits) to
 # the cheapest. With a channel-use budget each GoP takes the first one whose two PDUs fit its share
 # (tokcom.schemes.ratecontrol); mask rate 1 sends no discrete PDU (every token predicted from ŷ^C).
-RATE_LADDER: tuple[tuple[float, float], ...] = (
+# The rungs are the points of TRAINING_POINTS that no other beat at a lower rate on the validation clips
+# (cockatoo.mp4, vtest.avi; docs/tvc.md); training draws from all of TRAINING_POINTS.
+TRAINING_POINTS: tuple[tuple[float, float], ...] = (
     (0.5, 0.0), (0.5, 0.25), (1.0, 0.25), (1.0, 0.5), (2.0, 0.5), (2.0, 0.75), (4.0, 0.75), (4.0, 1.0),
     (8.0, 1.0), (16.0, 1.0), (32.0, 1.0))
+RATE_LADDER: tuple[tuple[float, float], ...] = (
+    (0.5, 0.0), (1.0, 0.25), (1.0, 0.5), (2.0, 0.5), (2.0, 0.75), (4.0, 1.0))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ The four stages of §3.5 (stage option ``stage``):
    ControlNet branch and its zero convolutions)), eq. (5): ``l1`` + ``lpips_vgg`` on the reconstruction
    from predicted tokens and ŷ^C.
 
-Every step draws one rung (Δ, mask rate) of the rate-control ladder (``config.RATE_LADDER``): Δ quantises
+Every step draws one operating point (Δ, mask rate) of ``config.TRAINING_POINTS`` (a superset of the
+rate-control ladder): Δ quantises
 ŷ^C in all three stages and the mask rate sets the pixel stage's fixed mask, so the context models, the
 Transformer and the decoder are trained for every operating point the receiver can get (stage options
 ``quant_step`` / ``n_visible`` fix them instead).
@@ -27,7 +28,7 @@ import torch
 from torch import nn
 
 from tokcom.errors import InputError
-from tokcom.schemes.tvc.config import ARCHS, DEFAULT_MASK_INTERVAL, RATE_LADDER, get_arch, visible_per_interval
+from tokcom.schemes.tvc.config import ARCHS, DEFAULT_MASK_INTERVAL, TRAINING_POINTS, get_arch, visible_per_interval
 from tokcom.schemes.tvc.mask import fixed_mask, random_mask
 from tokcom.schemes.tvc.model import TOKENIZERS, TvcModel, without_tokenizers
 from tokcom.schemes.tvc.nets import position_offset
@@ -99,7 +100,7 @@ class TvcTrainable(TrainableModel):
         gen = ctx.generator
         # the operating point: a random rung of the rate-control ladder per step (every Δ and mask rate the
         # receiver can get), or the fixed stage options quant_step / n_visible
-        point = RATE_LADDER[int(torch.randint(len(RATE_LADDER), (), generator=gen))]
+        point = TRAINING_POINTS[int(torch.randint(len(TRAINING_POINTS), (), generator=gen))]
         q = ctx.option("quant_step", "ladder")
         step = float(point[0] if q == "ladder" else q)
         x = self._pad(batch)
