@@ -142,7 +142,7 @@ def test_demo_quick_writes_a_report(tmp_path):
     q = tokcom("results", out, "--json")
     assert q.returncode == 0, q.stderr
     results = json.loads(q.stdout)
-    assert len(results) == 8  # tokencom, resivid, pvsc, h265 × SNR −2, 10 dB
+    assert len(results) == 10  # tokencom, resivid, pvsc, tvc, h265 × SNR −2, 10 dB
     by = {(r['scheme'], r['config']['snr_db']): r for r in results}
     assert by[('h265', 10.0)]['valid']
     for r in results:  # the comparison contract: within the budget, one decoded rule, provenance
@@ -156,6 +156,8 @@ def test_demo_quick_writes_a_report(tmp_path):
     assert "TokenCom intent" in html and "images/" in html and "tokencom_uep" not in html
     assert "Resi-VidTok prefix depth" in html and (out / "tokencom_uep.md").is_file()
     assert "PVSC rate maps" in html and by[("pvsc", 10.0)]["scheme_report"]["trained"]
+    assert "TVC operating point per GoP" in html and by[("tvc", 10.0)]["scheme_report"]["trained"]
+    assert by[("tvc", 10.0)]["valid"] and by[("tvc", 10.0)]["scheme_report"]["rate_control"] == "ladder"
     for rec in results:
         assert (out / "videos" / f"{rec['point_key']}.mp4").is_file()
         assert f"videos/{rec['point_key']}.mp4" in html

@@ -24,9 +24,9 @@ class DemoConfig:
     start: int = 192  # the parked bicycle shot (frames 192–224 of bikes.mp4)
     size: str = "256x256"
     frames: int = 33  # 1 + 4·8: whole token frames of the 4×8×8 tokenizer; 5 key frames at stride 8
-    schemes: tuple[str, ...] = ("tokencom", "resivid", "pvsc", "h265")
+    schemes: tuple[str, ...] = ("tokencom", "resivid", "pvsc", "tvc", "h265")
     channel: str = "awgn"
-    snr_db: tuple[float, ...] = (-2.0, 4.0, 10.0)  # 3 × 4 × 4 schemes = 48 points: under 5 min on 2 cores
+    snr_db: tuple[float, ...] = (-2.0, 4.0, 10.0)  # 3 × 4 × 5 schemes = 60 points: under 5 min on 2 cores
     cbr: tuple[float, ...] = (0.002, 0.005, 0.01, 0.03)
     preset: str = "veryslow"
     intent_box: tuple[int, int, int, int] = (64, 8, 250, 200)  # the bicycle, in 256×256 pixels
