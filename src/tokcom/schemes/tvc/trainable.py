@@ -28,7 +28,13 @@ import torch
 from torch import nn
 
 from tokcom.errors import InputError
-from tokcom.schemes.tvc.config import ARCHS, DEFAULT_MASK_INTERVAL, TRAINING_POINTS, get_arch, visible_per_interval
+from tokcom.schemes.tvc.config import (
+    ARCHS,
+    DEFAULT_MASK_INTERVAL,
+    TRAINING_POINTS,
+    get_arch,
+    visible_per_interval,
+)
 from tokcom.schemes.tvc.mask import fixed_mask, random_mask
 from tokcom.schemes.tvc.model import TOKENIZERS, TvcModel, without_tokenizers
 from tokcom.schemes.tvc.nets import position_offset
