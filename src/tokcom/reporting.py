@@ -11,9 +11,11 @@ did not fill). Non-finite floats become ``None`` (JSON has no NaN).
 
 from __future__ import annotations
 
+import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -90,3 +92,24 @@ def merge_dicts(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+def per_run_table(records: Sequence[Mapping[str, Any]], heading: str, columns: Sequence[tuple[str, Any]],
+                  intro: str = "", limit: int = 200) -> str:
+    """An HTML table with one row per run that has a per-GOP plan (``scheme_report.gops``): the clip, the
+    condition (SNR, CBR), one cell per ``(header, cell(scheme_report) → str)`` column and whether the model
+    was trained. "" when no run has a plan. Used by the learned schemes' report hooks."""
+    rows = []
+    for r in records:
+        sr = r.get("scheme_report", {})
+        if "gops" not in sr:
+            continue
+        cfg = r.get("config", {})
+        cond = ", ".join(f"{k} {cfg[k]:g}" for k in ("snr_db", "cbr") if isinstance(cfg.get(k), (int, float)))
+        cells = [Path(str(r.get("input", ""))).name, cond, *(str(cell(sr)) for _, cell in columns)]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                    + f"<td>{'yes' if sr.get('trained') else 'no'}</td></tr>")
+    if not rows:
+        return ""
+    head = "".join(f"<th>{h}</th>" for h in ("clip", "condition", *(h for h, _ in columns), "trained"))
+    return f"<h2>{heading}</h2>{intro}<table><tr>{head}</tr>" + "".join(rows[:limit]) + "</table>"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokcom.reporting import Report
+from tokcom.reporting import Report, per_run_table
 from tokcom.types import Mcs
 
 PAPER = "002_165f6aebfafa3581.txt"
@@ -177,18 +177,5 @@ def rate_map_figures(records: Sequence[Mapping[str, Any]], out_dir: Path) -> str
 
 def report_sections(records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
     """The rate-map pictures and a table of the presets rate control chose per GOP, one row per run."""
-    figures = rate_map_figures(records, out_dir)
-    rows = []
-    for r in records:
-        sr = r.get("scheme_report", {})
-        if "gops" not in sr:
-            continue
-        cfg = r.get("config", {})
-        cond = ", ".join(f"{k} {cfg[k]:g}" for k in ("snr_db", "cbr") if isinstance(cfg.get(k), (int, float)))
-        gops = " ".join(g.get("candidate") or "✗" for g in sr.get("gops", []))
-        rows.append(f"<tr><td>{html.escape(Path(str(r.get('input', ''))).name)}</td><td>{html.escape(cond)}</td>"
-                    f"<td>{html.escape(gops)}</td><td>{'yes' if sr.get('trained') else 'no'}</td></tr>")
-    if not rows:
-        return figures
-    return figures + ("<h2>PVSC rate control per GOP</h2><table><tr><th>clip</th><th>condition</th>"
-            "<th>candidate per GOP (✗: not sent)</th><th>trained</th></tr>" + "".join(rows[:200]) + "</table>")
+    return rate_map_figures(records, out_dir) + per_run_table(records, "PVSC rate control per GOP", (
+        ("candidate per GOP (✗: not sent)", lambda sr: " ".join(g.get("candidate") or "✗" for g in sr.get("gops", []))),))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tokcom.reporting import Report
+from tokcom.reporting import Report, per_run_table
 from tokcom.schemes.tvc.config import PAPER
 
 
@@ -130,22 +129,9 @@ def _point(g: Mapping[str, Any]) -> str:
 
 def report_sections(records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
     """A table of the operating point rate control chose per GoP and what the receiver made of it."""
-    rows = []
-    for r in records:
-        sr = r.get("scheme_report", {})
-        if "gops" not in sr:
-            continue
-        cfg = r.get("config", {})
-        cond = ", ".join(f"{k} {cfg[k]:g}" for k in ("snr_db", "cbr") if isinstance(cfg.get(k), (int, float)))
-        pts = " ".join(_point(g) for g in sr.get("gops", []))
-        rx = " ".join(str(g.get("status", "?")) for g in sr.get("gops_rx", []))
-        rows.append(f"<tr><td>{html.escape(Path(str(r.get('input', ''))).name)}</td><td>{html.escape(cond)}</td>"
-                    f"<td>{html.escape(pts)}</td><td>{html.escape(rx)}</td>"
-                    f"<td>{'yes' if sr.get('trained') else 'no'}</td></tr>")
-    if not rows:
-        return ""
-    return ("<h2>TVC operating point per GoP</h2><p>Δ: the continuous stream's quantisation step; m: the discrete "
-            "stream's mask rate (eq. 1; 1.00 = no discrete PDU, every token predicted); ✗: nothing fit, not sent. "
-            "Receiver: ok (both streams), continuous_only (every token predicted from ŷ^C), lost (last frame "
-            "repeated).</p><table><tr><th>clip</th><th>condition</th><th>point per GoP</th><th>receiver per GoP</th>"
-            "<th>trained</th></tr>" + "".join(rows[:200]) + "</table>")
+    return per_run_table(records, "TVC operating point per GoP", (
+        ("point per GoP", lambda sr: " ".join(_point(g) for g in sr.get("gops", []))),
+        ("receiver per GoP", lambda sr: " ".join(str(g.get("status", "?")) for g in sr.get("gops_rx", [])))),
+        intro="<p>Δ: the continuous stream's quantisation step; m: the discrete stream's mask rate (eq. 1; 1.00 = "
+              "no discrete PDU, every token predicted); ✗: nothing fit, not sent. Receiver: ok (both streams), "
+              "continuous_only (every token predicted from ŷ^C), lost (last frame repeated).</p>")
