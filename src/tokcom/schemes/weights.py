@@ -50,18 +50,23 @@ class SchemeWeights:
             p = p / f"{name}.safetensors"
         return p, p.with_suffix(".json")
 
+    def meta(self, weights: str, name: str) -> dict[str, Any]:
+        """The JSON beside the weights file (unchecked), or ``{}`` for random weights, absent or unreadable
+        files — for provenance, which must not raise."""
+        files = self.files(weights, name)
+        if files is None or not files[0].is_file() or not files[1].is_file():
+            return {}
+        try:
+            meta = json.loads(files[1].read_text())
+        except (OSError, ValueError):
+            return {}
+        return meta if isinstance(meta, dict) else {}
+
     def digest(self, weights: str, name: str) -> str:
         """The sha256 recorded for the file (checked at load), :data:`RANDOM_INIT`, or ``absent``."""
-        files = self.files(weights, name)
-        if files is None:
+        if self.files(weights, name) is None:
             return RANDOM_INIT
-        st, js = files
-        if not st.is_file() or not js.is_file():
-            return "absent"
-        try:
-            return str(json.loads(js.read_text()).get("sha256") or "absent")
-        except (OSError, ValueError):
-            return "absent"
+        return str(self.meta(weights, name).get("sha256") or "absent")
 
     def read(self, weights: str, name: str) -> tuple[dict[str, Any], dict[str, Any], str, Path]:
         """``(state dict as float32 tensors, the JSON, sha256, the file)``; one-line

@@ -16,7 +16,6 @@ both. See docs/tvc.md.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -53,13 +52,7 @@ def weights_digest(cfg: TvcConfig) -> str:
 def tokenizer_pins(cfg: TvcConfig) -> dict[str, str]:
     """``{tokenizer weights name: sha256}`` an export pins (empty for random weights, absent or unreadable
     files, or an export that embeds its tokenizers)."""
-    files = weight_files(cfg)
-    if files is None or not files[1].is_file():
-        return {}
-    try:
-        pins = json.loads(files[1].read_text()).get("tokenizers")
-    except (OSError, ValueError):
-        return {}
+    pins = WEIGHTS.meta(cfg.weights, cfg.weights_name).get("tokenizers")
     return {str(k): str(v) for k, v in pins.items()} if isinstance(pins, dict) else {}
 
 
@@ -149,11 +142,15 @@ class TvcScheme(Scheme):
         return x
 
     # -- transmitter --------------------------------------------------------------------------------------
+    def uses_ladder(self, state: LinkState) -> bool:
+        """Rate control searches the ladder: ``rate_control=ladder`` and a channel-use budget."""
+        return self.config.rate_control == "ladder" and state.channel_use_budget is not None
+
     def operating_points(self, state: LinkState) -> tuple[tuple[float, int], ...]:
-        """``(Δ, n_visible)`` candidates from the best to the cheapest: :data:`RATE_LADDER` under a budget with
-        ``rate_control=ladder``, else the configured point alone."""
+        """``(Δ, n_visible)`` candidates from the best to the cheapest: :data:`RATE_LADDER` when
+        :meth:`uses_ladder`, else the configured point alone."""
         c = self.config
-        if c.rate_control == "ladder" and state.channel_use_budget is not None:
+        if self.uses_ladder(state):
             return tuple((q, visible_per_interval(r, c.mask_interval)) for q, r in RATE_LADDER)
         return ((c.quant_step, c.n_visible),)
 
@@ -190,7 +187,7 @@ class TvcScheme(Scheme):
         info = video.info
         T = info.num_frames
         points = self.operating_points(state)
-        budget = state.channel_use_budget if len(points) > 1 else None
+        budget = state.channel_use_budget if self.uses_ladder(state) else None
         remaining = budget
         packets: list[Packet] = []
         fm = FrameMapBuilder()
