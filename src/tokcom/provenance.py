@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tokcom import models
+
 ABSENT = "absent"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -65,8 +67,6 @@ _FILE_DIGESTS: dict[tuple[str, float, int], str] = {}
 
 def file_digest(path: str | Path) -> str:
     """sha256 of a file, or of a folder's files (names and contents, sorted); cached by (path, mtime, size)."""
-    from tokcom.models import sha256_file
-
     p = Path(path).expanduser()
     if p.is_dir():
         h = hashlib.sha256()
@@ -77,14 +77,12 @@ def file_digest(path: str | Path) -> str:
     st = p.stat()
     key = (str(p.resolve()), st.st_mtime, st.st_size)
     if key not in _FILE_DIGESTS:
-        _FILE_DIGESTS[key] = sha256_file(p)
+        _FILE_DIGESTS[key] = models.sha256_file(p)
     return _FILE_DIGESTS[key]
 
 
 def weight_set_digest(name: str) -> str:
     """The pinned sha256 of a catalog weight set (:mod:`tokcom.models`) when it is cached, else ``absent``."""
-    from tokcom import models
-
     ws = models.WEIGHTS.get(name)
     if not models.is_cached(name):
         return ABSENT

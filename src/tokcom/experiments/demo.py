@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tokcom import models
 from tokcom.experiments.spec import SweepSpec, parse_spec
 
 
@@ -42,8 +43,6 @@ class DemoConfig:
 
     def intent_options(self) -> dict[str, Any]:
         """Text intent when CLIP weights are cached (and loadable here), else the box (offline)."""
-        from tokcom import models
-
         try:
             if models.is_cached("clip-vit-b-32") and models.is_cached("clip-bpe"):
                 return {"intent": self.intent_text}

