@@ -152,10 +152,30 @@ class CausalVideoAE(nn.Module):
         y = self.e_t(y)
         return unfold_time(self.e_out(F.silu(fold_time(y))), b)
 
-    def encode_latent(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B,3,1+k·tf,H,W)`` (H, W multiples of sf) → pre-quantisation latent ``(B,D,1+k,H/sf,W/sf)``."""
-        b = x.shape[0]
-        return self.encode_tail(unfold_time(self.encode_groups(self.group_frames(x)), b))
+    def encode_latent(self, x: torch.Tensor, chunk_pixels: int = 0) -> torch.Tensor:
+        """``(B,3,1+k·tf,H,W)`` (H, W multiples of sf) → pre-quantisation latent ``(B,D,1+k,H/sf,W/sf)``.
+
+        ``chunk_pixels`` > 0: the 2D part runs on as many latent frames' groups at a time as keep
+        ``tf · H · W`` within that many input pixels, each group cut from ``x`` as it is needed (no padded,
+        regrouped copy of the whole clip) — the same latent in bounded memory."""
+        b, _, t, h, w = x.shape
+        tf = self.tf
+        step = max(1, chunk_pixels // max(1, tf * h * w)) if chunk_pixels > 0 else 0
+        n = 1 + (t - 1) // tf
+        if step == 0 or step >= n:
+            return self.encode_tail(unfold_time(self.encode_groups(self.group_frames(x)), b))
+        if (t - 1) % tf or h % self.sf or w % self.sf:
+            raise ValueError(f"DVNet needs 1+k·{tf} frames and H, W multiples of {self.sf}; got {t}×{h}×{w}")
+        feats = []
+        for a in range(0, n, step):
+            e = min(n, a + step)
+            parts = [x[:, :, :1].expand(-1, -1, tf, -1, -1) if i == 0 else x[:, :, 1 + (i - 1) * tf: 1 + i * tf]
+                     for i in range(a, e)]  # latent 0: frame 0 causally padded with tf − 1 copies of itself
+            g = torch.stack(parts, dim=1).reshape(b * (e - a), 3 * tf, h, w)  # (B·n, 3·tf, H, W), as group_frames
+            y = self.encode_groups(g)
+            feats.append(y.reshape(b, e - a, *y.shape[1:]))
+            del g, parts
+        return self.encode_tail(torch.cat(feats, dim=1).transpose(1, 2))
 
     # ------------------------------------------------------------------ decoder
     def decode_tail(self, codes: torch.Tensor) -> torch.Tensor:

@@ -62,14 +62,14 @@ def to_tensor(video: Video | np.ndarray, device: str = "cpu", dtype=None) -> tor
         frames = frames.copy()
     x = torch.from_numpy(frames).to(device)
     x = x.permute(0, 4, 1, 2, 3).to(dtype or torch.float32)
-    return x / 127.5 - 1.0
+    return x.div_(127.5).sub_(1.0)  # in place: one float copy of the clip, not three
 
 
 def from_tensor(x: torch.Tensor) -> np.ndarray:
-    """``(B, 3, T, H, W)`` float in [-1, 1] → ``[B, T, H, W, 3]`` uint8 (rounded, clipped)."""
+    """``(B, 3, T, H, W)`` float in [-1, 1] → ``[B, T, H, W, 3]`` uint8 (rounded, clipped; NaN → 128)."""
     import torch
 
     if x.ndim != 5 or x.shape[1] != 3:
         raise InputError(f"from_tensor takes (B,3,T,H,W); got {tuple(x.shape)}")
-    y = ((x.detach().float() + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8)
+    y = torch.nan_to_num((x.detach().float() + 1.0) * 127.5, nan=128.0).round_().clamp_(0, 255).to(torch.uint8)
     return y.permute(0, 2, 3, 4, 1).cpu().numpy()

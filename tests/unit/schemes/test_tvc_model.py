@@ -62,6 +62,22 @@ def test_fusion_starts_as_the_discrete_decoder_and_control_changes_it_after_trai
     assert torch.equal(codes_to_levels(codes, FSQ_LEVELS), k)
 
 
+def test_chunked_fusion_decoding_equals_the_whole_gop():
+    """The receiver decodes a GoP a latent frame (or a few) at a time: the same pixels as all at once."""
+    torch.manual_seed(0)
+    m = TvcModel(get_arch("small", **TINY)).eval()
+    k, _, yu = _inputs(b=1, t=3)
+    codes = levels_to_codes(k, FSQ_LEVELS)
+    with torch.no_grad():
+        for z in m.fusion.zero:  # a trained-looking control branch, so both branches are chunked
+            z.weight.normal_(0, 0.1)
+        whole = m.fusion(codes, yu)
+        assert whole.shape == (1, 3, 17, 64, 96)
+        for pixels in (1, 8 * 64 * 96, 2 * 8 * 64 * 96):  # 1, 1 and 2 latent frames per chunk
+            assert torch.allclose(m.fusion(codes, yu, chunk_pixels=pixels), whole, atol=1e-5)
+        assert torch.allclose(m.fusion(codes, None, chunk_pixels=1), m.dv.decode_codes(codes), atol=1e-5)
+
+
 def _ctx(stage_opts, step=0):
     from tokcom.train.model import StepContext
     from tokcom.train.recipe import Stage
@@ -164,3 +180,18 @@ def test_export_pins_its_tokenizers_and_the_scheme_loads_them(tmp_path):
     save_weights("tokcom-cv8x16x16", CVNet(8, 16, 8, 16).state_dict(), {"kind": "cv"}, out)  # another CV
     with pytest.raises(WeightsUnavailable, match="trained with tokcom-cv8x16x16"):
         build_scheme("tvc", {"weights": str(out), "gop": 9, "fusion": False}).model()  # not a cached model
+
+
+def test_attend_is_the_modules_attention_without_its_fast_path():
+    """``attend`` computes ``nn.MultiheadAttention`` with the module's parameters (eval and train modes
+    agree with the module), through SDPA — so the predictor's state dict and numbers are unchanged."""
+    from tokcom.schemes.tvc.nets import attend
+
+    torch.manual_seed(0)
+    att = torch.nn.MultiheadAttention(16, 2, batch_first=True)
+    q, kv = torch.randn(3, 7, 16), torch.randn(3, 5, 16)
+    for mode in (att.eval, att.train):
+        mode()
+        with torch.no_grad():
+            assert torch.allclose(attend(att, q, kv), att(q, kv, kv, need_weights=False)[0], atol=1e-5)
+            assert torch.allclose(attend(att, q, q), att(q, q, q, need_weights=False)[0], atol=1e-5)

@@ -81,3 +81,19 @@ def test_sha256_mismatch_is_one_line(tmp_path):
     assert "\n" not in str(e.value) and "sha256" in str(e.value)
     with pytest.raises(WeightsUnavailable):
         load_tokenizer("tokcom-dv4x8x8", path=str(tmp_path / "none"))
+
+
+@pytest.mark.parametrize("tf", [1, 4])
+def test_chunked_encode_latent_is_the_whole_clip_encoding(tf):
+    """``encode_latent(x, chunk_pixels)`` cuts each latent frame's group from ``x`` as needed (TVC at 1080p):
+    the same latent as grouping the whole clip at once, for any chunk size."""
+    from tokcom.tokenizers.nets import DVNet
+
+    torch.manual_seed(0)
+    net = DVNet(tf, 8, 8).eval()
+    x = torch.rand(2, 3, 1 + 3 * tf, 16, 24) * 2 - 1
+    with torch.no_grad():
+        whole = net.encode_latent(x)
+        assert whole.shape == (2, 6, 4, 2, 3)
+        for pixels in (1, tf * 16 * 24, 3 * tf * 16 * 24):  # 1, 1 and 3 latent frames per chunk
+            assert torch.allclose(net.encode_latent(x, pixels), whole, atol=1e-5)

@@ -44,6 +44,11 @@ from tokcom.tokenizers.weights_io import load_tensors
 TOKENIZERS = {"dv": "tokcom-dv8x16x16", "cv": "tokcom-cv8x16x16"}
 
 
+#: Pixels the tokenizers' encoders take and the receiver's fusion decoder produces at a time (latent frames
+#: per chunk; the tokenizers' own streaming uses the same size, ``tokcom.tokenizers.base``).
+CHUNK_PIXELS = 1 << 22
+
+
 def without_tokenizers(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """A TVC state dict less the frozen tokenizers (``dv.*``, ``cv.*``)."""
     return {k: v for k, v in state.items() if k.split(".", 1)[0] not in TOKENIZERS}
@@ -188,11 +193,16 @@ class TvcModel(nn.Module):
         model)."""
         return [] if self.cosmos is not None else [*self.dv.parameters(), *self.cv.parameters()]
 
-    def decode_pixels(self, levels_k: torch.Tensor, y_c_up: torch.Tensor | None) -> torch.Tensor:
-        """The fusion decoder (§3.4) on complete level indices ``[B, D, t, h, w]`` and ↑ŷ^C."""
+    def decode_pixels(self, levels_k: torch.Tensor, y_c_up: torch.Tensor | None, chunk_pixels: int = 0
+                      ) -> torch.Tensor:
+        """The fusion decoder (§3.4) on complete level indices ``[B, D, t, h, w]`` and ↑ŷ^C (``chunk_pixels``:
+        see :meth:`FusionDecoder.chunks`; 0 decodes every latent frame at once, as training does)."""
+        return self.fusion(self._fusion_input(levels_k), y_c_up, chunk_pixels)
+
+    def _fusion_input(self, levels_k: torch.Tensor) -> torch.Tensor:
         if self.cosmos is not None:
-            return self.fusion(levels_to_indices(levels_k, self.arch.levels), y_c_up)
-        return self.fusion(levels_to_codes(levels_k, self.arch.levels), y_c_up)
+            return levels_to_indices(levels_k, self.arch.levels)
+        return levels_to_codes(levels_k, self.arch.levels)
 
     # -- tokenizers (frozen; §3.5 stage 1) -------------------------------------------------------------
     @torch.no_grad()
@@ -205,8 +215,8 @@ class TvcModel(nn.Module):
             idx, _ = self.cosmos[0].encode(x)
             dev = self.predictor.head.weight.device
             return indices_to_levels(idx.to(dev), self.arch.levels), self.cosmos[1].encode(xd).float().to(dev)
-        codes, _ = self.dv.quantize(self.dv.encode_latent(x))
-        return codes_to_levels(codes, self.arch.levels), self.cv.encode_latent(xd).float()
+        codes, _ = self.dv.quantize(self.dv.encode_latent(x, CHUNK_PIXELS))
+        return codes_to_levels(codes, self.arch.levels), self.cv.encode_latent(xd, CHUNK_PIXELS).float()
 
     # -- one GoP ---------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -263,8 +273,15 @@ class TvcModel(nn.Module):
             visible: ``[t, h, w]`` bool.
 
         Returns:
-            ``[1, 3, 1+(t−1)·8, 16h, 16w]`` float in [-1, 1].
+            ``[1, 3, 1+(t−1)·8, 16h, 16w]`` float in [-1, 1] (:meth:`reconstruct_chunks` joined).
         """
+        return torch.cat([x for _, x in self.reconstruct_chunks(y_c, levels_k, visible, steps, device)], dim=2)
+
+    @torch.no_grad()
+    def reconstruct_chunks(self, y_c: torch.Tensor, levels_k: torch.Tensor, visible: np.ndarray, steps: int,
+                           device: str | torch.device = "cpu", chunk_pixels: int = CHUNK_PIXELS):
+        """:meth:`reconstruct` a few latent frames at a time (bounded memory at 1080p): yields ``(first frame,
+        [1, 3, n, 16h, 16w] float in [-1, 1])`` in frame order."""
         _, h, w = visible.shape
         yc = unfold_time(y_c.to(device), 1)
         y_up = upsample_to(y_c.to(device), (h, w))
@@ -272,4 +289,6 @@ class TvcModel(nn.Module):
         k = unfold_time(levels_k.to(device), 1)
         vis = torch.from_numpy(np.ascontiguousarray(visible))[None].to(device)
         full = self.predictor.predict(k, vis, yu, yc, steps)
-        return self.decode_pixels(full, yu).clamp(-1, 1)
+        for f0, x in self.fusion.chunks(self._fusion_input(full), yu, chunk_pixels):
+            yield f0, x.clamp_(-1, 1)
+            del x

@@ -35,6 +35,20 @@ from tokcom.errors import InputError
 from tokcom.tokenizers.nets import CausalVideoAE, Res3d, fold_time, unfold_time
 
 
+def attend(att: nn.MultiheadAttention, q: torch.Tensor, kv: torch.Tensor) -> torch.Tensor:
+    """``att(q, kv, kv)`` (batch first, ``[N, n, d]`` over ``[N, m, d]``) with the module's own parameters,
+    through ``scaled_dot_product_attention``. In eval mode ``nn.MultiheadAttention`` takes a fast path that
+    materialises every ``n × m`` attention matrix — 3.3 GB for the spatial attention of one 17-frame 1080p
+    GoP (3 × 8160 tokens, 4 heads) and 4× slower on a CPU than SDPA's flash kernel, which never holds it."""
+    n, lq, d = q.shape
+    h = att.num_heads
+    w, b = att.in_proj_weight, att.in_proj_bias
+    qp = F.linear(q, w[:d], None if b is None else b[:d]).view(n, lq, h, d // h).transpose(1, 2)
+    kvp = F.linear(kv, w[d:], None if b is None else b[d:]).view(n, kv.shape[1], 2, h, d // h).permute(2, 0, 3, 1, 4)
+    o = F.scaled_dot_product_attention(qp, kvp[0], kvp[1])
+    return att.out_proj(o.transpose(1, 2).reshape(n, lq, d))
+
+
 class _Block(nn.Module):
     """Spatial self-attention, temporal self-attention, cross-attention to ŷ^C, MLP (pre-norm, residual)."""
 
@@ -51,13 +65,13 @@ class _Block(nn.Module):
         """``x`` ``[B, t, h·w, d]``; ``mem`` ``[B, M, d]`` (ŷ^C tokens) or None."""
         b, t, s, d = x.shape
         q = self.n_s(x).reshape(b * t, s, d)
-        x = x + self.att_s(q, q, q, need_weights=False)[0].reshape(b, t, s, d)
+        x = x + attend(self.att_s, q, q).reshape(b, t, s, d)
         if temporal and t > 1:
             q = self.n_t(x).transpose(1, 2).reshape(b * s, t, d)
-            x = x + self.att_t(q, q, q, need_weights=False)[0].reshape(b, s, t, d).transpose(1, 2)
+            x = x + attend(self.att_t, q, q).reshape(b, s, t, d).transpose(1, 2)
         if mem is not None:
             q = self.n_x(x).reshape(b, t * s, d)
-            x = x + self.att_x(q, mem, mem, need_weights=False)[0].reshape(b, t, s, d)
+            x = x + attend(self.att_x, q, mem).reshape(b, t, s, d)
         return x + self.mlp(self.n_m(x))
 
 
@@ -244,18 +258,40 @@ class FusionDecoder(nn.Module):
             nn.init.zeros_(z.weight)
             nn.init.zeros_(z.bias)
 
-    def forward(self, codes: torch.Tensor, y_c_up: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, codes: torch.Tensor, y_c_up: torch.Tensor | None, chunk_pixels: int = 0) -> torch.Tensor:
         """``codes`` ``[B, D, t, h, w]`` (FSQ values), ``y_c_up`` ``[B, C, t, h, w]`` (ŷ^C on the token grid)
-        → ``[B, 3, 1+(t−1)·tf, 16h, 16w]`` float."""
+        → ``[B, 3, 1+(t−1)·tf, 16h, 16w]`` float (:meth:`chunks` assembled; ``chunk_pixels`` 0: at once)."""
+        parts = [x for _, x in self.chunks(codes, y_c_up, chunk_pixels)]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
+
+    def chunks(self, codes: torch.Tensor, y_c_up: torch.Tensor | None, chunk_pixels: int = 0):
+        """The output frames a few latent frames at a time: yields ``(first frame, [B, 3, n, 16h, 16w])``.
+
+        The temporal part runs once over all ``t`` latent frames; the 2D part (both branches' upsampling
+        stacks, where the activations are) is the same function of each latent frame, so it runs on as many
+        at a time as keep ``tf · H · W`` within ``chunk_pixels`` output pixels (0: all at once) — the same
+        result in bounded memory: a 1080p GoP of 17 frames peaks at one latent frame's activations instead
+        of three."""
         b = codes.shape[0]
         f = self.main.decode_tail(codes)
+        g = self.control.decode_tail(y_c_up) if (self.fusion and y_c_up is not None) else None
+        n, tf = f.shape[2], self.main.tf
+        hw = f.shape[-2] * self.main.sf * f.shape[-1] * self.main.sf
+        step = n if chunk_pixels <= 0 else max(1, chunk_pixels // max(1, tf * hw))
+        for a in range(0, n, step):
+            e = min(n, a + step)
+            x = self._groups(f[:, :, a:e], None if g is None else g[:, :, a:e], b)
+            yield (0, x[:, :, tf - 1:]) if a == 0 else (1 + (a - 1) * tf, x)
+            del x  # before the next chunk is computed
+
+    def _groups(self, f: torch.Tensor, g: torch.Tensor | None, b: int) -> torch.Tensor:
+        """The 2D part on latent frames ``f`` (main) and ``g`` (control, or None) → ``[B, 3, n·tf, H, W]``."""
         res = None
-        if self.fusion and y_c_up is not None:
-            g = self.control.decode_tail(y_c_up)
+        if g is not None:
             f = f + unfold_time(self.zero[0](fold_time(g)), b)  # injection at the latent scale
             feats = self.control.decoder_features(g)
             res = [z(ft) for z, ft in zip(self.zero[1:], feats)]  # and at every decoder scale
-        return self.main.decode_groups(f, residuals=res)[:, :, self.main.tf - 1:]
+        return self.main.decode_groups(f, residuals=res)
 
 
 class PixelFusion(nn.Module):
@@ -278,11 +314,17 @@ class PixelFusion(nn.Module):
         nn.init.zeros_(self.zero[0].weight)
         nn.init.zeros_(self.zero[0].bias)
 
-    def forward(self, indices: torch.Tensor, y_c_up: torch.Tensor | None) -> torch.Tensor:
-        """``indices`` ``[B, t, h, w]`` int64, ``y_c_up`` ``[B, C, t, h, w]`` → ``[B, 3, 1+(t−1)·tf, 16h, 16w]``."""
+    def forward(self, indices: torch.Tensor, y_c_up: torch.Tensor | None, chunk_pixels: int = 0) -> torch.Tensor:
+        """``indices`` ``[B, t, h, w]`` int64, ``y_c_up`` ``[B, C, t, h, w]`` → ``[B, 3, 1+(t−1)·tf, 16h, 16w]``
+        (``chunk_pixels`` is ignored: the Cosmos decoder decodes the GoP whole)."""
+        return next(self.chunks(indices, y_c_up))[1]
+
+    def chunks(self, indices: torch.Tensor, y_c_up: torch.Tensor | None, chunk_pixels: int = 0):
+        """One chunk, the whole GoP (TorchScript decoders cannot be split): yields ``(0, pixels)``."""
         x = self._main.decode(indices).to(self.zero[0].weight.device)
         if not self.fusion or y_c_up is None:
-            return x
+            yield 0, x
+            return
         b = x.shape[0]
         g = self.control.decode_groups(self.control.decode_tail(y_c_up))[:, :, self.control.tf - 1:]
-        return x + unfold_time(self.zero[0](fold_time(g)), b)
+        yield 0, x + unfold_time(self.zero[0](fold_time(g)), b)

@@ -32,6 +32,7 @@ from tokcom.schemes.tvc.mask import fixed_mask, mask_rate
 from tokcom.schemes.tvc.report import GopRx, GopTx, TvcDecodeReport, TvcEncodeReport
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Packet, Reception, Transmission, Video
+from tokcom.video.transform import from_tensor, to_tensor
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 C_PRIORITY, D_PRIORITY = 2, 1
@@ -39,6 +40,7 @@ C_PRIORITY, D_PRIORITY = 2, 1
 
 WEIGHTS = SchemeWeights("tvc", WEIGHTS_DIR)
 _MODELS = ModelCache(2)
+_TO_UINT8_FRAMES = 4  # frames converted to uint8 at a time by the receiver
 
 
 def weight_files(cfg: TvcConfig) -> tuple[Path, Path] | None:
@@ -126,20 +128,16 @@ class TvcScheme(Scheme):
         return (1 + -(-(frames - 1) // tf), -(-height // m) * m // sf, -(-width // m) * m // sf)
 
     def _gop_tensor(self, arch: TvcArch, frames: np.ndarray):
-        """uint8 ``[n, H, W, 3]`` → ``[1, 3, 1+8k, Hp, Wp]`` (last frame repeated, borders replicated)."""
-        import torch.nn.functional as F
-
-        from tokcom.video.transform import to_tensor
-
+        """uint8 ``[n, H, W, 3]`` → ``[1, 3, 1+8k, Hp, Wp]`` (last frame repeated, borders replicated; padded
+        in uint8, so the float tensor is the only full-size copy)."""
         n, h, w = frames.shape[:3]
         tf, m = arch.temporal_factor, arch.pad_multiple
         src = np.minimum(np.arange(1 + -(-(n - 1) // tf) * tf), n - 1)
-        x = to_tensor(np.asarray(frames)[src], device=self.device)
+        x = np.asarray(frames)[src]
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
-            b, c, t = x.shape[:3]
-            x = F.pad(x.reshape(b, c * t, h, w), (0, pw, 0, ph), mode="replicate").reshape(b, c, t, h + ph, w + pw)
-        return x
+            x = np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
+        return to_tensor(x, device=self.device)
 
     # -- transmitter --------------------------------------------------------------------------------------
     def uses_ladder(self, state: LinkState) -> bool:
@@ -293,10 +291,12 @@ class TvcScheme(Scheme):
                 kd, okd = model.decode_discrete(dp.data, y_c, v, dp.raw)
                 if okd:
                     vis, k, status = v, kd, "ok"
-            with torch.no_grad():
-                x = model.reconstruct(y_c, k, vis, c.predict_steps, self.device)
-            frames = ((x[0, :, :n, :H, :W].float().cpu() + 1) * 127.5).round().clamp(0, 255)
-            out[start:start + n] = torch.nan_to_num(frames, nan=128.0).to(torch.uint8).permute(1, 2, 3, 0).numpy()
+            with torch.no_grad():  # a latent frame or a few at a time, straight into the uint8 output
+                for f0, x in model.reconstruct_chunks(y_c, k, vis, c.predict_steps, self.device):
+                    for a in range(f0, min(n, f0 + x.shape[2]), _TO_UINT8_FRAMES):
+                        e = min(n, f0 + x.shape[2], a + _TO_UINT8_FRAMES)
+                        out[start + a:start + e] = from_tensor(x[:, :, a - f0:e - f0, :H, :W])[0]
+                    del x
             last = out[start + n - 1].copy()
             decoded[start:start + n] = True
             statuses.append(GopRx(gop=g, status=status, visible_tokens=int(vis.sum())))
