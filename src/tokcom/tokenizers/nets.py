@@ -44,6 +44,11 @@ def unfold_time(y: torch.Tensor, b: int) -> torch.Tensor:
     return y.reshape(b, bt // b, c, h, w).transpose(1, 2)
 
 
+def _as_input(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """uint8 (0…255) → ``dtype`` in [-1, 1] (a new tensor); float tensors pass through."""
+    return x.to(dtype).div_(127.5).sub_(1.0) if x.dtype == torch.uint8 else x
+
+
 class CausalConv3d(nn.Module):
     """3D convolution, causal in time (past-side replicate padding), 'same' zero padding in space."""
 
@@ -157,13 +162,15 @@ class CausalVideoAE(nn.Module):
 
         ``chunk_pixels`` > 0: the 2D part runs on as many latent frames' groups at a time as keep
         ``tf · H · W`` within that many input pixels, each group cut from ``x`` as it is needed (no padded,
-        regrouped copy of the whole clip) — the same latent in bounded memory."""
+        regrouped copy of the whole clip) — the same latent in bounded memory. ``x`` may be uint8 (0…255):
+        it is then converted to [-1, 1] a chunk at a time."""
         b, _, t, h, w = x.shape
         tf = self.tf
         step = max(1, chunk_pixels // max(1, tf * h * w)) if chunk_pixels > 0 else 0
         n = 1 + (t - 1) // tf
+        dtype = self.e_in.weight.dtype
         if step == 0 or step >= n:
-            return self.encode_tail(unfold_time(self.encode_groups(self.group_frames(x)), b))
+            return self.encode_tail(unfold_time(self.encode_groups(self.group_frames(_as_input(x, dtype))), b))
         if (t - 1) % tf or h % self.sf or w % self.sf:
             raise ValueError(f"DVNet needs 1+k·{tf} frames and H, W multiples of {self.sf}; got {t}×{h}×{w}")
         feats = []
@@ -171,7 +178,7 @@ class CausalVideoAE(nn.Module):
             e = min(n, a + step)
             parts = [x[:, :, :1].expand(-1, -1, tf, -1, -1) if i == 0 else x[:, :, 1 + (i - 1) * tf: 1 + i * tf]
                      for i in range(a, e)]  # latent 0: frame 0 causally padded with tf − 1 copies of itself
-            g = torch.stack(parts, dim=1).reshape(b * (e - a), 3 * tf, h, w)  # (B·n, 3·tf, H, W), as group_frames
+            g = _as_input(torch.stack(parts, dim=1).reshape(b * (e - a), 3 * tf, h, w), dtype)  # as group_frames
             y = self.encode_groups(g)
             feats.append(y.reshape(b, e - a, *y.shape[1:]))
             del g, parts

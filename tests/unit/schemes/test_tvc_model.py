@@ -195,3 +195,21 @@ def test_attend_is_the_modules_attention_without_its_fast_path():
         with torch.no_grad():
             assert torch.allclose(attend(att, q, kv), att(q, kv, kv, need_weights=False)[0], atol=1e-5)
             assert torch.allclose(attend(att, q, q), att(q, q, q, need_weights=False)[0], atol=1e-5)
+
+
+def test_tokenize_takes_uint8_gops_and_gives_the_float_tokens():
+    """The transmitter hands TVC a uint8 GoP (converted a few latent frames at a time inside): the same
+    tokens and continuous latent as the float GoP, whole or in chunks."""
+    import tokcom.schemes.tvc.model as tm
+
+    torch.manual_seed(0)
+    m = TvcModel(get_arch("small", **TINY)).eval()
+    u8 = torch.randint(0, 256, (1, 3, 17, 64, 64), dtype=torch.uint8)  # pad_multiple 64
+    k_f, y_f = m.tokenize(u8.float() / 127.5 - 1.0)
+    for chunk in (tm.CHUNK_PIXELS, 1):
+        tm.CHUNK_PIXELS = chunk
+        try:
+            k_u, y_u = m.tokenize(u8)
+        finally:
+            tm.CHUNK_PIXELS = 1 << 22
+        assert torch.equal(k_u, k_f) and torch.allclose(y_u, y_f, atol=1e-5)

@@ -49,6 +49,19 @@ TOKENIZERS = {"dv": "tokcom-dv8x16x16", "cv": "tokcom-cv8x16x16"}
 CHUNK_PIXELS = 1 << 22
 
 
+
+def _as_float(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """A uint8 (0…255) tensor → ``dtype`` in [-1, 1]; float tensors are returned as they are."""
+    return x.to(dtype).div_(127.5).sub_(1.0) if x.dtype == torch.uint8 else x
+
+
+def _downsample(x: torch.Tensor, s: int, dtype: torch.dtype) -> torch.Tensor:
+    """``[B, 3, T, H, W]`` (float, or uint8 converted 8 frames at a time) → 2D ``s × s`` average pooled, float."""
+    if x.dtype != torch.uint8:
+        return F.avg_pool3d(x, (1, s, s)) if s > 1 else x
+    parts = [_as_float(x[:, :, a:a + 8], dtype) for a in range(0, x.shape[2], 8)]
+    return torch.cat([F.avg_pool3d(p, (1, s, s)) if s > 1 else p for p in parts], dim=2)
+
 def without_tokenizers(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """A TVC state dict less the frozen tokenizers (``dv.*``, ``cv.*``)."""
     return {k: v for k, v in state.items() if k.split(".", 1)[0] not in TOKENIZERS}
@@ -208,13 +221,19 @@ class TvcModel(nn.Module):
     @torch.no_grad()
     def tokenize(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x`` ``[B, 3, 1+8k, H, W]`` (H, W multiples of :attr:`TvcArch.pad_multiple`) →
-        ``(level indices [B, D, t, h, w] int64, y^C [B, C, t, h/s, w/s] float32)``."""
+        ``(level indices [B, D, t, h, w] int64, y^C [B, C, t, h/s, w/s] float32)``.
+
+        ``x`` is float in [-1, 1], or uint8 (0…255): then the built-in tokenizers convert it a few latent
+        frames at a time (:data:`CHUNK_PIXELS`), so a 1080p GoP never exists in float as a whole."""
         s = self.arch.downsample
-        xd = F.avg_pool3d(x, (1, s, s)) if s > 1 else x  # §3.2.1: the GoP spatially downsampled
         if self.cosmos is not None:
+            x = _as_float(x, self.predictor.head.weight.dtype)
+            xd = F.avg_pool3d(x, (1, s, s)) if s > 1 else x  # §3.2.1: the GoP spatially downsampled
             idx, _ = self.cosmos[0].encode(x)
             dev = self.predictor.head.weight.device
             return indices_to_levels(idx.to(dev), self.arch.levels), self.cosmos[1].encode(xd).float().to(dev)
+        dtype = next(self.dv.parameters()).dtype
+        xd = _downsample(x, s, dtype)  # §3.2.1: the GoP spatially downsampled
         codes, _ = self.dv.quantize(self.dv.encode_latent(x, CHUNK_PIXELS))
         return codes_to_levels(codes, self.arch.levels), self.cv.encode_latent(xd, CHUNK_PIXELS).float()
 

@@ -32,7 +32,7 @@ from tokcom.schemes.tvc.mask import fixed_mask, mask_rate
 from tokcom.schemes.tvc.report import GopRx, GopTx, TvcDecodeReport, TvcEncodeReport
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Packet, Reception, Transmission, Video
-from tokcom.video.transform import from_tensor, to_tensor
+from tokcom.video.transform import from_tensor
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 C_PRIORITY, D_PRIORITY = 2, 1
@@ -128,8 +128,10 @@ class TvcScheme(Scheme):
         return (1 + -(-(frames - 1) // tf), -(-height // m) * m // sf, -(-width // m) * m // sf)
 
     def _gop_tensor(self, arch: TvcArch, frames: np.ndarray):
-        """uint8 ``[n, H, W, 3]`` → ``[1, 3, 1+8k, Hp, Wp]`` (last frame repeated, borders replicated; padded
-        in uint8, so the float tensor is the only full-size copy)."""
+        """uint8 ``[n, H, W, 3]`` → uint8 ``[1, 3, 1+8k, Hp, Wp]`` (last frame repeated, borders replicated);
+        :meth:`TvcModel.tokenize` converts it to float a few latent frames at a time."""
+        import torch
+
         n, h, w = frames.shape[:3]
         tf, m = arch.temporal_factor, arch.pad_multiple
         src = np.minimum(np.arange(1 + -(-(n - 1) // tf) * tf), n - 1)
@@ -137,7 +139,7 @@ class TvcScheme(Scheme):
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
-        return to_tensor(x, device=self.device)
+        return torch.from_numpy(np.ascontiguousarray(x)).to(self.device).permute(3, 0, 1, 2)[None]
 
     # -- transmitter --------------------------------------------------------------------------------------
     def uses_ladder(self, state: LinkState) -> bool:
