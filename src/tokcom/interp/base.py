@@ -33,18 +33,6 @@ from tokcom import models
 from tokcom.errors import InputError, TokcomError, WeightsUnavailable
 from tokcom.registry import Registry
 
-__all__ = [
-    "INTERPOLATORS",
-    "RIFE_WEIGHTS",
-    "BlendInterpolator",
-    "FlowInterpolator",
-    "Interpolator",
-    "RifeInterpolator",
-    "get_interpolator",
-    "interpolator_unavailable",
-    "list_interpolators",
-]
-
 RIFE_WEIGHTS = "rife-v3.9"
 
 

