@@ -329,6 +329,10 @@ class PvscModel(nn.Module):
         codec = self.codec(ref is None if intra is None else intra)
         rates = self.arch.rates
         device = z_hat.device
+        # one memory layout at both ends: the transmitter's ẑ comes out of a convolution (channels-last
+        # strides), the receiver's out of the range decoder; convolutions over different layouts differ in
+        # the last bit, and the buffers (eqs. 22–24) must be the same bits
+        z_hat = z_hat.contiguous()
         ki = torch.from_numpy(np.asarray(kidx, np.int64))[None].to(device)
         received = unpack_symbols(symbols, ki.cpu(), rates).to(device)
         x_hat, new_ref = codec.decode(z_hat, received, ki, rates, ref, torch.tensor([int(q)], device=device))
