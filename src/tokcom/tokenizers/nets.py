@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokcom.tokenizers.fsq import FSQ
+from tokcom.video.transform import to_unit
 
 
 def fold_time(x: torch.Tensor) -> torch.Tensor:
@@ -42,11 +43,6 @@ def unfold_time(y: torch.Tensor, b: int) -> torch.Tensor:
     """Inverse of :func:`fold_time`: ``(B·t, C, h, w)`` → ``(B, C, t, h, w)``."""
     bt, c, h, w = y.shape
     return y.reshape(b, bt // b, c, h, w).transpose(1, 2)
-
-
-def _as_input(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """uint8 (0…255) → ``dtype`` in [-1, 1] (a new tensor); float tensors pass through."""
-    return x.to(dtype).div_(127.5).sub_(1.0) if x.dtype == torch.uint8 else x
 
 
 class CausalConv3d(nn.Module):
@@ -170,7 +166,7 @@ class CausalVideoAE(nn.Module):
         n = 1 + (t - 1) // tf
         dtype = self.e_in.weight.dtype
         if step == 0 or step >= n:
-            return self.encode_tail(unfold_time(self.encode_groups(self.group_frames(_as_input(x, dtype))), b))
+            return self.encode_tail(unfold_time(self.encode_groups(self.group_frames(to_unit(x, dtype))), b))
         if (t - 1) % tf or h % self.sf or w % self.sf:
             raise ValueError(f"DVNet needs 1+k·{tf} frames and H, W multiples of {self.sf}; got {t}×{h}×{w}")
         feats = []
@@ -178,7 +174,7 @@ class CausalVideoAE(nn.Module):
             e = min(n, a + step)
             parts = [x[:, :, :1].expand(-1, -1, tf, -1, -1) if i == 0 else x[:, :, 1 + (i - 1) * tf: 1 + i * tf]
                      for i in range(a, e)]  # latent 0: frame 0 causally padded with tf − 1 copies of itself
-            g = _as_input(torch.stack(parts, dim=1).reshape(b * (e - a), 3 * tf, h, w), dtype)  # as group_frames
+            g = to_unit(torch.stack(parts, dim=1).reshape(b * (e - a), 3 * tf, h, w), dtype)  # as group_frames
             y = self.encode_groups(g)
             feats.append(y.reshape(b, e - a, *y.shape[1:]))
             del g, parts

@@ -61,8 +61,18 @@ def to_tensor(video: Video | np.ndarray, device: str = "cpu", dtype=None) -> tor
     if not frames.flags.writeable:  # Video.frames is read-only; torch wants writable memory
         frames = frames.copy()
     x = torch.from_numpy(frames).to(device)
-    x = x.permute(0, 4, 1, 2, 3).to(dtype or torch.float32)
-    return x.div_(127.5).sub_(1.0)  # in place: one float copy of the clip, not three
+    return to_unit(x.permute(0, 4, 1, 2, 3), dtype)
+
+
+def to_unit(x: torch.Tensor, dtype=None) -> torch.Tensor:
+    """A uint8 tensor (0…255, any layout) → ``dtype`` (float32 by default) in [-1, 1], converted in place after
+    one copy; a float tensor is returned as it is. The one uint8 → model-range conversion (:func:`to_tensor`,
+    and the tokenizers and TVC when they cut chunks from a uint8 clip)."""
+    import torch
+
+    if x.dtype != torch.uint8:
+        return x
+    return x.to(dtype or torch.float32).div_(127.5).sub_(1.0)
 
 
 def from_tensor(x: torch.Tensor) -> np.ndarray:

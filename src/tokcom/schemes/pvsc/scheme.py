@@ -36,6 +36,7 @@ from tokcom.schemes.pvsc.report import FrameRx, FrameTx, GopPlan, PvscDecodeRepo
 from tokcom.schemes.ratecontrol import gop_share, pdu_uses, search
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
+from tokcom.video.transform import from_tensor, to_tensor
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SIDE_PRIORITY, SYMBOL_PRIORITY = 2, 1
@@ -109,18 +110,14 @@ class GopCode:
 
 
 def _frames_tensor(frames: np.ndarray, device: str):
-    from tokcom.schemes.pvsc.model import pad_frames
-    from tokcom.video.transform import to_tensor
+    from tokcom.schemes.pvsc.model import pad_frames  # torch
 
     return pad_frames(to_tensor(np.asarray(frames), device=device)[0].transpose(0, 1))  # (n, 3, Hp, Wp)
 
 
 def _to_uint8(x, height: int, width: int) -> np.ndarray:
-    """``[1, 3, Hp, Wp]`` in [-1, 1] → ``[H, W, 3]`` uint8 (the padding cropped)."""
-    import torch
-
-    v = ((x[0, :, :height, :width].detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round()
-    return torch.nan_to_num(v, nan=128.0).to(torch.uint8).permute(1, 2, 0).numpy()
+    """``[1, 3, Hp, Wp]`` in [-1, 1] → ``[H, W, 3]`` uint8 (the padding cropped; NaN → 128)."""
+    return from_tensor(x[:, :, None, :height, :width])[0, 0]
 
 
 def sanitise_symbols(symbols: np.ndarray | None, clip: float) -> tuple[np.ndarray, int]:

@@ -38,6 +38,7 @@ from tokcom.schemes.tvc.streams import (
 from tokcom.tokenizers.nets import CausalVideoAE, CVNet, DVNet, fold_time, unfold_time
 from tokcom.tokenizers.weights_io import WEIGHTS_DIR as TOKENIZER_WEIGHTS_DIR
 from tokcom.tokenizers.weights_io import load_tensors
+from tokcom.video.transform import to_unit
 
 # The frozen tokenizers' submodules and the tokenizer weights they come from (§3.5 stage 1). An exported TVC
 # model stores everything else and pins these by sha256 (they ship once, as tokenizers).
@@ -49,18 +50,13 @@ TOKENIZERS = {"dv": "tokcom-dv8x16x16", "cv": "tokcom-cv8x16x16"}
 CHUNK_PIXELS = 1 << 22
 
 
-
-def _as_float(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """A uint8 (0…255) tensor → ``dtype`` in [-1, 1]; float tensors are returned as they are."""
-    return x.to(dtype).div_(127.5).sub_(1.0) if x.dtype == torch.uint8 else x
-
-
 def _downsample(x: torch.Tensor, s: int, dtype: torch.dtype) -> torch.Tensor:
     """``[B, 3, T, H, W]`` (float, or uint8 converted 8 frames at a time) → 2D ``s × s`` average pooled, float."""
     if x.dtype != torch.uint8:
         return F.avg_pool3d(x, (1, s, s)) if s > 1 else x
-    parts = [_as_float(x[:, :, a:a + 8], dtype) for a in range(0, x.shape[2], 8)]
+    parts = [to_unit(x[:, :, a:a + 8], dtype) for a in range(0, x.shape[2], 8)]
     return torch.cat([F.avg_pool3d(p, (1, s, s)) if s > 1 else p for p in parts], dim=2)
+
 
 def without_tokenizers(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """A TVC state dict less the frozen tokenizers (``dv.*``, ``cv.*``)."""
@@ -227,7 +223,7 @@ class TvcModel(nn.Module):
         frames at a time (:data:`CHUNK_PIXELS`), so a 1080p GoP never exists in float as a whole."""
         s = self.arch.downsample
         if self.cosmos is not None:
-            x = _as_float(x, self.predictor.head.weight.dtype)
+            x = to_unit(x, self.predictor.head.weight.dtype)
             xd = F.avg_pool3d(x, (1, s, s)) if s > 1 else x  # §3.2.1: the GoP spatially downsampled
             idx, _ = self.cosmos[0].encode(x)
             dev = self.predictor.head.weight.device
