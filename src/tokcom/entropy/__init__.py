@@ -5,6 +5,7 @@
 ``GaussianConditional``    codes round(y - μ) with a σ scale table (eqs. (12)-(13), 002; TVC §3.2.1)
 ``CheckerboardGaussian``   two-step checkerboard context model for continuous latents (eqs. (10)-(11), 002)
 ``CheckerboardCategorical``  checkerboard model for FSQ code maps, lossless (TVC §3.2.2)
+``write_adaptive``         order-0 adaptive (Krichevsky–Trofimov) coding of small-alphabet maps (b_k, 002)
 =========================  =================================================================================
 
 All coding goes through constriction's range coder (``pip install tokcom[entropy]``); docs/entropy.md has
@@ -32,6 +33,9 @@ _LAZY = {
     "scale_table": "tokcom.entropy.tables",
     "StreamReader": "tokcom.entropy.stream",
     "StreamWriter": "tokcom.entropy.stream",
+    "adaptive_bits": "tokcom.entropy.adaptive",
+    "read_adaptive": "tokcom.entropy.adaptive",
+    "write_adaptive": "tokcom.entropy.adaptive",
 }
 
 __all__ = [
@@ -44,6 +48,7 @@ __all__ = [
     "QuantizedTables",
     "StreamReader",
     "StreamWriter",
+    "adaptive_bits",
     "anchor_mask",
     "deterministic_cpu",
     "fsq_to_levels",
@@ -52,7 +57,9 @@ __all__ = [
     "lower_bound",
     "quantize",
     "quantize_pmf",
+    "read_adaptive",
     "scale_table",
+    "write_adaptive",
 ]
 
 

@@ -172,21 +172,35 @@ class FactorizedPrior(nn.Module):
 
     def compress(self, z: torch.Tensor) -> bytes:
         """Code ``round(z)``; ``z``: ``[B, C, *]`` float (or integer)."""
+        w = StreamWriter()
+        self.write(w, z)
+        return w.finish(stream_key("factorized", tuple(z.shape)))
+
+    def write(self, writer: StreamWriter, z: torch.Tensor) -> None:
+        """Append ``round(z)`` to a stream shared with other segments (read back with :meth:`read`)."""
         self._check_channels(z)
         check_finite(z.float(), "z")
         q = torch.round(z.detach().to("cpu", torch.float32)).to(torch.int64).numpy()
         if q.size and int(np.abs(q).max()) > MAX_ABS_VALUE:
             raise InputError(f"|z| must stay below {MAX_ABS_VALUE} to be coded")
-        w = StreamWriter()
-        w.indexed(q.ravel(), self._channel_index(q.shape), self.tables())
-        return w.finish(stream_key("factorized", tuple(z.shape)))
+        writer.indexed(q.ravel(), self._channel_index(q.shape), self.tables())
 
     def decompress(self, data: bytes, shape: Sequence[int]) -> Decompressed:
         """``ẑ`` float32 ``shape`` (``[B, C, *]``) on CPU; never raises on corrupted or truncated data."""
         data = check_data(data)
+        shape = self._check_shape(shape)
+        reader = StreamReader(data, stream_key("factorized", shape))
+        return Decompressed(self.read(reader, shape), reader.ok)
+
+    def read(self, reader: StreamReader, shape: Sequence[int]) -> torch.Tensor:
+        """The segment :meth:`write` appended: ``ẑ`` float32 ``shape`` on CPU (zeros where decoding failed;
+        ``reader.ok`` says whether it did)."""
+        shape = self._check_shape(shape)
+        q = reader.indexed(self._channel_index(shape), self.tables())
+        return torch.from_numpy(q).reshape(shape).to(torch.float32)
+
+    def _check_shape(self, shape: Sequence[int]) -> tuple[int, ...]:
         shape = tuple(int(s) for s in shape)
         if len(shape) < 2 or shape[1] != self.channels or min(shape) < 0:
             raise InputError(f"shape must be [B, {self.channels}, ...]; got {shape}")
-        reader = StreamReader(data, stream_key("factorized", shape))
-        q = reader.indexed(self._channel_index(shape), self.tables())
-        return Decompressed(torch.from_numpy(q).reshape(shape).to(torch.float32), reader.ok)
+        return shape

@@ -21,6 +21,10 @@ Two segment kinds:
 * ``categorical``: one symbol per row of an integer-count table ``[M, n]`` (constriction's
   ``Categorical`` model family with per-symbol probabilities).
 
+A container that checks its own integrity (PVSC's side PDU has a CRC-32) may carry the payload alone:
+``finish(None)`` writes no tag and no CRC, and ``StreamReader(data, None)`` reads such a payload (5 bytes
+less per stream).
+
 Reading never raises on bad data: a CRC mismatch or a short stream sets ``ok = False``; a coder error
 (constriction rejects some invalid data) makes that segment and all later ones decode as zeros.
 """
@@ -110,9 +114,12 @@ class StreamWriter:
             fam = _coder().stream.model.Categorical(perfect=False)
             self._enc.encode(s, fam, np.ascontiguousarray(counts, dtype=np.float64))
 
-    def finish(self, key: bytes) -> bytes:
-        """The stream: tag, CRC-32 of ``key ‖ payload``, payload."""
+    def finish(self, key: bytes | None) -> bytes:
+        """The stream: tag, CRC-32 of ``key ‖ payload``, payload; ``key`` None: the payload alone (for a
+        container with its own integrity check)."""
         payload = np.asarray(self._enc.get_compressed(), dtype="<u4").tobytes()
+        if key is None:
+            return payload
         crc = zlib.crc32(key + payload) & 0xFFFFFFFF
         return bytes([_TAG]) + crc.to_bytes(4, "little") + payload
 
@@ -120,15 +127,21 @@ class StreamWriter:
 class StreamReader:
     """Reads the segments of a stream in the order they were written; never raises on bad data.
 
+    ``key`` None: ``data`` is a bare payload (``StreamWriter.finish(None)``); only its length is checked.
+
     Attributes:
         ok: the header and CRC matched and no segment failed so far.
     """
 
-    def __init__(self, data: bytes, key: bytes) -> None:
+    def __init__(self, data: bytes, key: bytes | None) -> None:
         data = bytes(data)
-        self._valid = len(data) >= _HEADER and data[0] == _TAG
-        payload = data[_HEADER:] if self._valid else b""
-        if self._valid:
+        if key is None:
+            self._valid = len(data) % 4 == 0
+            payload = data if self._valid else b""
+        else:
+            self._valid = len(data) >= _HEADER and data[0] == _TAG
+            payload = data[_HEADER:] if self._valid else b""
+        if self._valid and key is not None:
             crc = int.from_bytes(data[1:_HEADER], "little")
             self._valid = crc == (zlib.crc32(key + payload) & 0xFFFFFFFF) and len(payload) % 4 == 0
         payload = payload + b"\x00" * (-len(payload) % 4)
@@ -142,6 +155,14 @@ class StreamReader:
     @property
     def ok(self) -> bool:
         return self._valid and not self._failed
+
+    def exhausted(self) -> bool:
+        """Every segment has been read and the data is used up (constriction's ``maybe_exhausted``): a
+        truncated bare payload decodes without error but fails this check."""
+        try:
+            return self.ok and bool(self._dec.maybe_exhausted())
+        except Exception:  # noqa: BLE001
+            return False
 
     def indexed(self, idx: np.ndarray, tables: QuantizedTables) -> np.ndarray:
         """Values ``[N]`` int64 for tables ``idx`` ``[N]``; zeros where decoding failed."""

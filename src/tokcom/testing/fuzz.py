@@ -127,8 +127,8 @@ def _resivid_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Pack
 
 
 def _pvsc_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Packet | None]:
-    """Side PDUs with valid CRCs but wrong content (frame index, preset, codec, symbol offset/count, a
-    truncated or foreign b_z, a random rate map of a random size and range), digital symbol PDUs with valid
+    """Side PDUs with valid CRCs but wrong content (frame index, quality, codec, symbol offset/count, a
+    truncated, bit-flipped or foreign b_z (arith: ẑ and the rate map in one stream), a random rate map of a random size and range), digital symbol PDUs with valid
     CRCs and random symbols/counts, duplicates and reordering."""
     from tokcom.schemes.pvsc import bitstream as bs
 
@@ -143,13 +143,21 @@ def _pvsc_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Packet 
             if kind == 0:
                 si = replace(si, frame=int(rng.integers(0, 2 * n + 2)))
             elif kind == 1:
-                si = replace(si, quality=int(rng.integers(0, 16)))
+                q = int(rng.integers(0, 16))
+                si = replace(si, quality=q if rng.random() < 0.5 else min(q + int(rng.integers(1, 256)) / 256, 15.99))
             elif kind == 2:
                 si = replace(si, sym_start=int(rng.integers(0, 1 << 24)), sym_count=int(rng.integers(0, 1 << 12)))
-            elif kind == 3:
+            elif kind == 3:  # b_z (with arith: ẑ and the rate map) truncated, bit-flipped or another frame's
                 z = si.z_bytes
-                si = replace(si, z_bytes=z[: int(rng.integers(0, len(z) + 1))] if rng.random() < 0.5
-                             else (zs[int(rng.integers(0, len(zs)))] if zs else rng.bytes(12)))
+                u = rng.random()
+                if u < 0.35:
+                    z = z[: int(rng.integers(0, len(z) + 1))]
+                elif u < 0.7 and z:
+                    i = int(rng.integers(0, len(z)))
+                    z = z[:i] + bytes([z[i] ^ (1 << int(rng.integers(0, 8)))]) + z[i + 1:]
+                else:
+                    z = zs[int(rng.integers(0, len(zs)))] if zs else rng.bytes(12)
+                si = replace(si, z_bytes=z)
             elif kind == 4:
                 shape = (int(rng.integers(1, 9)), int(rng.integers(1, 9)))
                 levels = int(rng.choice([16, 17, 256]))
@@ -157,7 +165,7 @@ def _pvsc_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Packet 
                 codec = "png" if rng.random() < 0.3 else "deflate"
                 si = replace(si, k_bytes=bs.encode_rate_map(k, codec, levels), codec=codec)
             elif kind == 5:
-                si = replace(si, codec="png" if si.codec == "deflate" else "deflate",
+                si = replace(si, codec=str(rng.choice([c for c in bs.CODECS if c != si.codec])),
                              k_bytes=si.k_bytes if rng.random() < 0.7 else b"")
             else:
                 si = replace(si, k_bytes=rng.bytes(int(rng.integers(0, 40))))

@@ -9,6 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from dataclasses import replace
+
+from tokcom.coding.wire import with_crc32
 from tokcom.schemes.pvsc import bitstream as bs
 from tokcom.schemes.pvsc.config import (
     ARCHS,
@@ -57,7 +60,8 @@ def test_frame_codec_shapes_and_power(model):
 
     x = torch.rand(1, 3, 64, 128) * 2 - 1
     code, x_tx, ref = model.encode_frame(x, None, 2, 0.2)  # I-frame
-    assert code.kidx.shape == (4, 8) and code.kidx.dtype == np.uint8 and code.z_shape == (1, 32, 1, 2)
+    assert code.kidx.shape == (4, 8) and code.kidx.dtype == np.uint8 and tuple(code.z_hat.shape) == (1, 32, 1, 2)
+    assert torch.equal(code.z_hat, torch.round(code.z_hat))  # ẑ: integers
     assert code.symbols.dtype == np.complex64 and code.symbols.size == model.frame_symbols(code.kidx)
     assert abs(float(np.mean(np.abs(code.symbols) ** 2)) - 1.0) < 1e-4  # eq. (2), P = 1 per frame
     a = model.arch
@@ -94,8 +98,16 @@ def test_training_branches_shapes_and_gradients():
     assert torch.isfinite(out["rx"]).all()
 
 
+def strip_crc32_or_fail(pdu: bytes) -> bytes:
+    from tokcom.coding.wire import strip_crc32
+
+    body = strip_crc32(pdu)
+    assert body is not None
+    return body
+
+
 def test_side_information_round_trips(model):
-    """b_z through the factorized prior's range coder is bit-exact; b_k is lossless (deflate and PNG)."""
+    """b_z through the factorized prior's range coder is bit-exact; b_k is lossless (arith, deflate, PNG)."""
     rng = np.random.default_rng(0)
     z = torch.randn(1, 32, 2, 3) * 4
     prior = model.inter.prior
@@ -104,7 +116,7 @@ def test_side_information_round_trips(model):
     assert ok and torch.equal(z_hat, torch.round(z))
     for shape, levels in (((4, 4), 16), ((5, 7), 16), ((3, 9), 200), ((1, 1), 1)):
         k = rng.integers(0, levels, shape).astype(np.uint8)
-        for codec in bs.CODECS:
+        for codec in ("deflate", "png"):
             kb = bs.encode_rate_map(k, codec, levels)
             assert np.array_equal(bs.decode_rate_map(kb, shape, levels, codec), k)
             assert bs.decode_rate_map(kb, (shape[0] + 2, shape[1]), levels, codec) is None  # wrong size
@@ -118,6 +130,35 @@ def test_side_information_round_trips(model):
         bs.encode_rate_map(k, "deflate", 8)
     flat = np.zeros((16, 16), np.uint8)
     assert len(bs.encode_rate_map(flat)) < 8  # a uniform map deflates to a few bytes
+    # arith: ẑ and the rate map in one bare stream; every codec round-trips through encode/decode_streams
+    zq = torch.round(z)
+    for shape, levels in (((4, 4), 16), ((5, 7), 16), ((3, 9), 200), ((2, 2), 1)):
+        k = rng.integers(0, levels, shape).astype(np.uint8)
+        for codec in bs.CODECS:
+            zb, kb = bs.encode_streams(prior, zq, k, codec, levels)
+            got = bs.decode_streams(prior, zb, kb, tuple(z.shape), shape, levels, codec)
+            assert got is not None and torch.equal(got[0], zq) and np.array_equal(got[1], k), codec
+            assert (kb == b"") == (codec == "arith")
+    zb, kb = bs.encode_streams(prior, zq, k, "arith", 1)
+    assert bs.decode_streams(prior, zb[:-4], kb, tuple(z.shape), (2, 2), 1, "arith") is None  # truncated
+    assert bs.decode_streams(prior, zb, b"x", tuple(z.shape), (2, 2), 1, "arith") is None  # b_k must be empty
+    assert bs.decode_streams(prior, b"abc", b"", tuple(z.shape), (2, 2), 1, "arith") is None  # not words
+    # a constant map costs its alphabet mask; arith beats deflate on a noise-like map of few levels
+    assert bs.rate_map_bits(np.zeros((16, 16), np.uint8), 16) == 16
+    noisy = rng.choice(4, (16, 16), p=[0.7, 0.2, 0.05, 0.05]).astype(np.uint8)
+    assert bs.rate_map_bits(noisy, 16) < 0.8 * bs.rate_map_bits(noisy, 16, "deflate")
+    for q in (3, 0.5, 3.25, 14.99609375):  # presets and qualities between two (1/256 steps)
+        si = bs.SideInfo(frame=300, quality=q, codec="arith", sym_start=7, sym_count=12, z_bytes=data,
+                         k_bytes=b"")
+        assert bs.parse_side(bs.pack_side(si)) == si
+    assert len(bs.pack_side(replace(si, quality=3.5))) == len(bs.pack_side(replace(si, quality=3))) + 1
+    assert bs.parse_side(bs.pack_side(replace(si, quality=2.0))).quality == 2  # a preset stays a preset
+    raw = bytearray(strip_crc32_or_fail(bs.pack_side(replace(si, quality=1.5))))
+    raw[2] = 0  # a fraction byte of 0 is not a valid encoding
+    assert bs.parse_side(with_crc32(raw)) is None
+    raw[1] |= 0x30  # codec index 3 does not exist
+    raw[2] = 5
+    assert bs.parse_side(with_crc32(raw)) is None
     si = bs.SideInfo(frame=300, quality=3, codec="png", sym_start=70000, sym_count=129, z_bytes=data,
                      k_bytes=b"kmap")
     pdu = bs.pack_side(si)
@@ -166,10 +207,14 @@ def test_rate_control_ladder_and_search():
     from tokcom.schemes.pvsc.ratecontrol import ladder
     from tokcom.schemes.ratecontrol import gop_share, search
 
-    lad = ladder(5)
+    lad = ladder(5, rungs=1)
     assert [c.label for c in lad] == ["q4", "q3", "q2", "q1", "q0", "q0 η×0.5", "q0 η×0.25", "q0 η×0",
                                       "q0 η×0 I-only"]
     assert [c.label for c in ladder(5, 2)][:2] == ["q2", "q2 η×0.5"]
+    assert [c.label for c in ladder(5, 0.5)][:2] == ["q0.5", "q0.5 η×0.5"]
+    fine = [c.quality for c in ladder(5) if c.eta_scale == 1.0]  # the default: 8 rungs per preset interval
+    assert len(fine) == 33 and fine[0] == 4 and fine[-1] == 0 and fine[-2] == 0.125
+    assert fine == sorted(fine, reverse=True) and len(set(fine)) == len(fine) and all(isinstance(q, int) for q in fine[::8])
     assert gop_share(1000, 10, 4) == 400 and gop_share(-5, 10, 4) == 0 and gop_share(7, 0, 4) == 7
     for n in range(1, 10):
         for thr in range(n + 1):  # candidate i fits iff i ≥ thr
@@ -186,3 +231,18 @@ def test_rate_control_ladder_and_search():
     costs = [9, 3, 7, 2, 8]
     got = search(5, lambda i: costs[i] <= 5, 0)
     assert costs[got] <= 5
+
+
+def test_preset_vectors_interpolate_between_presets():
+    """A quality between presets i and i+1 (l = q − i) gets v_i^(1−l) · v_{i+1}^l per channel (Cui et al. 2021);
+    a channel whose sign flips interpolates linearly; integer qualities index the presets exactly."""
+    from tokcom.schemes.pvsc.model import preset_vector, quality_tensor
+
+    p = torch.tensor([[1.0, 2.0, -1.0], [4.0, 8.0, 1.0], [2.0, 2.0, 2.0]])
+    assert torch.equal(preset_vector(p, torch.tensor([1, 0])).squeeze(-1).squeeze(-1), p[[1, 0]])
+    v = preset_vector(p, torch.tensor([0.5, 1.0, 2.0])).squeeze(-1).squeeze(-1)
+    assert torch.allclose(v[0], torch.tensor([2.0, 4.0, 0.0]))  # geometric means; linear where the sign flips
+    assert torch.allclose(v[1], p[1]) and torch.allclose(v[2], p[2])  # the ends of an interval are the presets
+    assert quality_tensor(2.0, "cpu").dtype == torch.int64 and quality_tensor(0.25, "cpu").dtype == torch.float32
+    w = preset_vector(p, torch.linspace(0, 1, 9))[:, 0, 0, 0]  # monotone between two positive presets
+    assert bool((w[1:] > w[:-1]).all())

@@ -169,7 +169,9 @@ def test_hostile_hyper_latent_cannot_poison_the_buffer(sent):
     pk = list(tx.packets)
     si = bs.parse_side(pk[1].payload)
     z = torch.full((1, model.arch.c_z, 1, 2), 1e9)  # 64 × 80 pads to 64 × 128: ẑ is 1 × 2
-    huge = replace(si, z_bytes=model.inter.prior.compress(z))
+    prior, levels = model.inter.prior, len(model.arch.rates)
+    _, kidx = bs.decode_streams(prior, si.z_bytes, si.k_bytes, tuple(z.shape), (4, 8), levels, si.codec)
+    huge = replace(si, z_bytes=bs.encode_streams(prior, z, kidx, si.codec, levels)[0])
     pk[1] = replace(pk[1], payload=bs.pack_side(huge), num_bits=None)
     dec = _decode(s, tx, packets=pk)
     assert dec.video.frames.dtype == np.uint8 and dec.frames_decoded == 8
@@ -232,13 +234,15 @@ def test_corrupted_side_information_is_detected(sent):
     s, tx, rec = sent
     pk = list(tx.packets)
     si = bs.parse_side(pk[2].payload)
+    flipped = replace(si, z_bytes=si.z_bytes[:6] + bytes([si.z_bytes[6] ^ 0x10]) + si.z_bytes[7:])
+    assert si.codec == "arith" and si.k_bytes == b""  # the default: ẑ and k_t in one bare stream
     cases = {
-        "b_z bits flipped (good PDU CRC)": replace(si, z_bytes=si.z_bytes[:6] + bytes([si.z_bytes[6] ^ 0x10])
-                                                   + si.z_bytes[7:]),
         "b_z truncated": replace(si, z_bytes=si.z_bytes[:3]),
+        "b_z one word short": replace(si, z_bytes=si.z_bytes[:-4]),
         "b_z of another frame": replace(si, z_bytes=bs.parse_side(pk[5].payload).z_bytes + b"\x00"),
         "b_k of the wrong size": replace(si, k_bytes=bs.encode_rate_map(np.zeros((2, 2), np.uint8))),
         "b_k garbage": replace(si, k_bytes=b"\x01\xff\xff\xff"),
+        "preset between presets out of range": replace(si, quality=4.5),
         "symbol count inconsistent": replace(si, sym_count=si.sym_count + 1),
         "preset out of range": replace(si, quality=9),
         "other rate-map codec": replace(si, codec="png"),
@@ -250,6 +254,12 @@ def test_corrupted_side_information_is_detected(sent):
         st = [f.status for f in dec.report.frames_rx]
         assert st[:4] == ["ok", "ok", "side_invalid", "frozen"], what
         assert np.array_equal(dec.video.frames[2], rec[1]) and np.array_equal(dec.video.frames[4:], rec[4:]), what
+    # a bit flipped inside the bare stream under a good PDU CRC (only a crafted PDU: the link's errors break the
+    # CRC): rejected when the stream no longer parses to this frame, else decoded to a wrong frame — never raises
+    pkts = pk.copy()
+    pkts[2] = replace(pk[2], payload=bs.pack_side(flipped), num_bits=None)
+    dec = _decode(s, tx, packets=pkts)
+    assert dec.report.frames_rx[2].status in ("ok", "side_invalid") and dec.video.frames.dtype == np.uint8
     # a flipped bit without a good CRC: the PDU is not a side PDU at all
     raw = bytearray(pk[2].payload)
     raw[len(raw) // 2] ^= 4
@@ -310,3 +320,14 @@ def test_report_shows_rate_maps_and_rate_control(tmp_path):
     html = report_sections(recs, tmp_path)
     assert html.count("<figure>") == 1 and "images/p6-rate_maps.png" in html and "missing" not in html
     assert "PVSC rate control per GOP" in html and html.count("q4 q3") == 4
+
+
+def test_quality_option_accepts_values_between_presets():
+    from tokcom.errors import InputError
+
+    assert build_scheme("pvsc", {"weights": "random", "quality": 0.5}).config.quality == 0.5
+    assert build_scheme("pvsc", {"weights": "random", "quality": 2.0}).config.quality == 2  # a preset
+    assert build_scheme("pvsc", {"weights": "random", "quality": 1 / 3}).config.quality == 85 / 256  # 1/256 steps
+    for bad in (4.5, -0.1, float("nan")):
+        with pytest.raises(InputError):
+            build_scheme("pvsc", {"weights": "random", "quality": bad})

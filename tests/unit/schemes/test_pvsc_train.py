@@ -116,3 +116,19 @@ def test_omega_weights_each_clips_distortion_gradient():
     (omega * per_clip).mean().backward()
     assert torch.allclose(got, p.grad, atol=1e-7)
     assert got[0].abs().max() < 0.01 * got[2].abs().max()  # the ω = 0.001 clip barely pulls
+
+
+def test_training_snr_option_is_a_value_or_a_range():
+    from tokcom.errors import InputError
+    from tokcom.schemes.pvsc.trainable import training_snr_db
+
+    assert training_snr_db(10) == 10.0 and training_snr_db("6") == 6.0
+    g = torch.Generator().manual_seed(0)
+    draws = [training_snr_db([-4, 14], g) for _ in range(400)]
+    assert -4 <= min(draws) < -2 and 12 < max(draws) <= 14  # uniform over the whole range
+    assert training_snr_db((3, 3), g) == 3.0
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert training_snr_db([0, 1], g1) == training_snr_db([0, 1], g2)  # same seed, same SNR
+    for bad in ([5, 1], [1, 2, 3], "loud", None):
+        with pytest.raises(InputError):
+            training_snr_db(bad, g)

@@ -4,19 +4,26 @@ carrying b_z and b_k, and — only over a link without an analog channel — the
 Side PDU (numpy/zlib only; no torch)::
 
     byte 0        0x50 ('P')
-    byte 1        quality preset (bits 0–3) | rate-map codec (bit 4: 0 deflate, 1 png) | flags (bits 5–7, 0)
+    byte 1        quality preset (bits 0–3) | rate-map codec (bits 4–5: 0 deflate, 1 png, 2 arith) |
+                  bit 6: a quality between presets follows | bit 7: 0
+    [byte]        only with bit 6: the quality's fraction above the preset, 1…255 (/256)
     varint        frame index t
     varint        sym_start: offset of s_t in Transmission.symbols (or in the frame's symbol PDU)
     varint        sym_count: L_t = Σ⌈k/2⌉ (checked against the rate map)
     varint        len(b_z)
-    b_z           the factorized prior's stream (eqs. 8–9; its own 5-byte tag + CRC-32 header)
-    b_k           the rate map k_t (eq. 14's indices), the rest of the PDU before the CRC
+    b_z           deflate / png: the factorized prior's stream (eqs. 8–9; its own 5-byte tag + CRC-32
+                  header); arith: one bare range-coded stream, ẑ's segment then the rate map's
+    b_k           deflate / png: the rate map k_t (eq. 14's indices), the rest of the PDU before the CRC;
+                  arith: empty
     4 bytes       CRC-32 (LE) of everything before it
 
-Rate-map codecs: ``deflate`` — indices packed two per byte (4-bit) when the rate set has ≤ 16 levels
-and compressed with raw DEFLATE (the compression inside PNG), or stored packed when that is shorter
-(first byte 0: stored, 1: deflated); ``png`` — ``cv2.imencode(".png")`` of the uint8 index map, as the
-paper (§II-B; its ~60-byte container dominates at small frames). Both lossless.
+Rate-map codecs (all lossless): ``arith`` (the default) — the map in raster order, order-0 adaptive
+(:mod:`tokcom.entropy.adaptive`), in the same range-coded stream as ẑ without that stream's own header
+(the PDU's CRC covers it): one stream flush and 5 bytes less per frame; ``deflate`` — indices packed two
+per byte (4-bit) when the rate set has ≤ 16 levels and compressed with raw DEFLATE (the compression inside
+PNG), or stored packed when that is shorter (first byte 0: stored, 1: deflated); ``png`` —
+``cv2.imencode(".png")`` of the uint8 index map, as the paper (§II-B; its ~60-byte container dominates at
+small frames).
 
 Digital symbol PDU (erasure links only; a tokcom fallback)::
 
@@ -32,18 +39,62 @@ from dataclasses import dataclass
 import numpy as np
 
 from tokcom.coding.wire import get_varint, get_varints, put_varint, strip_crc32, with_crc32
+from tokcom.entropy.adaptive import adaptive_bits, read_adaptive, write_adaptive
+from tokcom.entropy.stream import StreamReader, StreamWriter
+from tokcom.schemes.pvsc.config import QUALITY_RESOLUTION, snap_quality
 
 SIDE_TAG = 0x50
 SYM_TAG = 0x53
-CODECS = ("deflate", "png")
+CODECS = ("deflate", "png", "arith")
+_FRACTION = 0x40  # byte 1, bit 6
 DIGITAL_CLIP = 4.0
 
 
 # --------------------------------------------------------------------------------------------- rate map
+def rate_map_bits(kidx: np.ndarray, levels: int, codec: str = "arith") -> float:
+    """b(k) of eq. (25): the bits the rate map costs with ``codec`` (arith: the ideal code length of its
+    segment; deflate / png: the bytes)."""
+    if codec == "arith":
+        return adaptive_bits(np.asarray(kidx).reshape(-1), levels)
+    return 8.0 * len(encode_rate_map(kidx, codec, levels))
+
+
+def encode_streams(prior, z_hat, kidx: np.ndarray, codec: str, levels: int) -> tuple[bytes, bytes]:
+    """``(b_z, b_k)`` as the side PDU carries them: ``prior`` (a :class:`~tokcom.entropy.FactorizedPrior`)
+    codes ẑ ``[1, C_z, h, w]``; ``kidx`` ``[H/16, W/16]`` is the rate map. arith: one bare stream holding
+    both, and an empty b_k."""
+    if codec != "arith":
+        return prior.compress(z_hat), encode_rate_map(kidx, codec, levels)
+    w = StreamWriter()
+    prior.write(w, z_hat)
+    write_adaptive(w, np.asarray(kidx, np.int64).reshape(-1), levels)
+    return w.finish(None), b""
+
+
+def decode_streams(prior, z_bytes: bytes, k_bytes: bytes, z_shape: tuple[int, ...], grid: tuple[int, int],
+                   levels: int, codec: str):
+    """``(ẑ float32 tensor, rate map uint8 [h, w])`` from a side PDU's streams, or None when they do not
+    decode to a frame of this shape (never raises)."""
+    if codec != "arith":
+        kidx = decode_rate_map(k_bytes, grid, levels, codec)
+        if kidx is None:
+            return None
+        z_hat, ok = prior.decompress(z_bytes, z_shape)
+        return (z_hat, kidx) if ok else None
+    if k_bytes:
+        return None
+    r = StreamReader(z_bytes, None)
+    z_hat = prior.read(r, z_shape)
+    k = read_adaptive(r, grid[0] * grid[1], levels)
+    if not r.exhausted():  # a bare stream has no CRC of its own: a truncated one fails here
+        return None
+    return z_hat, k.astype(np.uint8).reshape(grid)
+
+
 def encode_rate_map(kidx: np.ndarray, codec: str = "deflate", levels: int = 16) -> bytes:
-    """b_k: the rate map ``[h, w]`` uint8 (indices into a rate set of ``levels`` values), losslessly. With
-    ``deflate`` the indices are packed two per byte when ``levels`` ≤ 16 — the receiver decides the same way
-    from the rate set it knows."""
+    """b_k as its own stream (codecs ``deflate`` / ``png``): the rate map ``[h, w]`` uint8 (indices into a
+    rate set of ``levels`` values), losslessly. With ``deflate`` the indices are packed two per byte when
+    ``levels`` ≤ 16 — the receiver decides the same way from the rate set it knows."""
     k = np.ascontiguousarray(np.asarray(kidx, np.uint8))
     if codec == "png":
         import cv2
@@ -53,7 +104,7 @@ def encode_rate_map(kidx: np.ndarray, codec: str = "deflate", levels: int = 16) 
             raise RuntimeError("cv2 could not PNG-encode the rate map")
         return buf.tobytes()
     if codec != "deflate":
-        raise ValueError(f"rate-map codec must be one of {CODECS}; got {codec!r}")
+        raise ValueError(f"a separate rate-map stream is deflate or png; got {codec!r}")
     flat = k.reshape(-1)
     if flat.size and int(flat.max()) >= levels:
         raise ValueError(f"rate-map index {int(flat.max())} outside a rate set of {levels} levels")
@@ -116,7 +167,7 @@ class SideInfo:
     """A parsed side PDU (see the module docstring)."""
 
     frame: int
-    quality: int
+    quality: float  # a preset (int) or a value between two, a multiple of 1/QUALITY_RESOLUTION
     codec: str
     sym_start: int
     sym_count: int
@@ -125,9 +176,14 @@ class SideInfo:
 
 
 def pack_side(info: SideInfo) -> bytes:
-    if not 0 <= info.quality < 16:
-        raise ValueError("quality must be in 0..15")
-    body = bytearray([SIDE_TAG, info.quality | (CODECS.index(info.codec) << 4)])
+    q = snap_quality(info.quality)
+    if not 0 <= q < 16:
+        raise ValueError("quality must be in [0, 16)")
+    preset = int(q)
+    frac = round((q - preset) * QUALITY_RESOLUTION)
+    body = bytearray([SIDE_TAG, preset | (CODECS.index(info.codec) << 4) | (_FRACTION if frac else 0)])
+    if frac:
+        body.append(frac)
     for v in (info.frame, info.sym_start, info.sym_count, len(info.z_bytes)):
         put_varint(body, v)
     body += info.z_bytes + info.k_bytes
@@ -137,16 +193,25 @@ def pack_side(info: SideInfo) -> bytes:
 def parse_side(payload: bytes) -> SideInfo | None:
     """A side PDU, or None when it is not one (wrong tag, CRC, framing). Never raises."""
     body = strip_crc32(bytes(payload))
-    if body is None or len(body) < 2 or body[0] != SIDE_TAG or body[1] >> 5:
+    if body is None or len(body) < 2 or body[0] != SIDE_TAG or body[1] >> 7:
         return None
-    got = get_varints(body, 2, 4)
+    codec_index = (body[1] >> 4) & 0x03
+    if codec_index >= len(CODECS):
+        return None
+    quality: float = body[1] & 0x0F
+    pos = 2
+    if body[1] & _FRACTION:
+        if len(body) < 3 or body[2] == 0:
+            return None
+        quality = snap_quality(quality + body[2] / QUALITY_RESOLUTION)
+        pos = 3
+    got = get_varints(body, pos, 4)
     if got is None:
         return None
     (frame, start, count, nz), pos = got
     if pos + nz > len(body):
         return None
-    codec_bit = (body[1] >> 4) & 1
-    return SideInfo(frame, body[1] & 0x0F, CODECS[codec_bit], start, count, bytes(body[pos:pos + nz]),
+    return SideInfo(frame, quality, CODECS[codec_index], start, count, bytes(body[pos:pos + nz]),
                     bytes(body[pos + nz:]))
 
 

@@ -18,6 +18,10 @@ PAPER_RATE_SET: tuple[int, ...] = (0, 4, 8, 12, 16, 20, 24, 28, 36, 44, 52, 60, 
 PAPER_OMEGAS: tuple[float, ...] = (0.001, 0.10, 0.21, 0.42, 0.88)
 PAPER_ETA = 0.2  # §IV-A: η of eqs. (14), (25)
 PAD_MULTIPLE = 64  # y at 1/16, z at 1/64 of the frame: frames are padded (replicate) to a multiple of 64
+QUALITY_RESOLUTION = 256
+"""A quality between two presets is sent (and used at both ends) in steps of 1/256 of the interval."""
+QUALITY_RUNGS = 8
+"""Rate control's rungs per preset interval: q4, q3.875, …, q0.125, q0 (interpolated scaling vectors)."""
 Z_LIMIT = 1024.0
 """|ẑ| is clamped to this at both ends (trained hyper-latents stay within tens): a CRC-valid but hostile b_z
 whose escape codes decode to huge values cannot overflow the hyper decoder."""
@@ -42,6 +46,13 @@ def overcomplete_rate_set(c_y: int) -> tuple[int, ...]:
     """The overcomplete set of training stage 2 (§III-D: ``{i}_{i=0}^{C_y}``), even values only: an odd ``k``
     occupies the same ``l = ⌈k/2⌉`` complex channel uses as ``k + 1``."""
     return tuple(range(0, c_y + 1, 2))
+
+
+def snap_quality(q: float) -> float:
+    """A quality as the side PDU carries it: the nearest multiple of 1/:data:`QUALITY_RESOLUTION`, an ``int``
+    when it is a preset (so presets print, compare and serialise as before)."""
+    v = round(float(q) * QUALITY_RESOLUTION) / QUALITY_RESOLUTION
+    return int(v) if v.is_integer() else v
 
 
 def symbols_for(k: int) -> int:
@@ -182,12 +193,14 @@ class PvscConfig:
         seed: the seed of ``weights=random``.
         gop: GOP length in frames: the first frame of each GOP is intra-coded, the rest are P-frames
             (Table I: 4, 8, 12).
-        quality: a fixed quality preset (0 … 4, highest = best) instead of rate control; None: rate control
-            picks per GOP the highest preset whose symbols and side information fit the budget (the highest
-            when there is no budget).
+        quality: a fixed quality (0 … 4, highest = best) instead of rate control: a preset, or a value between
+            two (e.g. 0.5: the scaling vectors interpolated, steps of 1/256); None: rate control picks per GOP
+            the highest quality on its ladder (presets and :data:`QUALITY_RUNGS` rungs between neighbours) whose
+            symbols and side information fit the budget (the best preset when there is no budget).
         eta: η of eq. (14) (None: the model's, 0.2).
-        rate_map_codec: how the rate map k_t becomes b_k: ``deflate`` (4-bit indices when ≤ 16 levels + raw DEFLATE, the
-            compression inside PNG without its ~60-byte container) or ``png`` (cv2.imencode, as the paper).
+        rate_map_codec: how the rate map k_t becomes b_k: ``arith`` (order-0 adaptive range coding in ẑ's
+            stream, :mod:`tokcom.entropy.adaptive`), ``deflate`` (4-bit indices when ≤ 16 levels + raw DEFLATE,
+            the compression inside PNG without its ~60-byte container) or ``png`` (cv2.imencode, as the paper).
         side_mcs: MCS of the side-information PDUs: ``link`` (the link's adapted MCS) or ``robust`` (the
             most efficient 38.214 Table 5.1.3.1-1 row predicted to lose < 1e-4 of such PDUs).
         on_loss: a frame whose side information is lost or damaged is replaced by the last reconstruction;
@@ -202,9 +215,9 @@ class PvscConfig:
     weights: str = "shipped"
     seed: int = 0
     gop: int = 8
-    quality: int | None = None
+    quality: float | None = None
     eta: float | None = None
-    rate_map_codec: Literal["deflate", "png"] = "deflate"
+    rate_map_codec: Literal["arith", "deflate", "png"] = "arith"
     side_mcs: Literal["link", "robust"] = "link"
     on_loss: Literal["freeze", "skip"] = "freeze"
     digital_bits: int = 8
@@ -216,8 +229,11 @@ class PvscConfig:
         if self.gop < 1:
             raise InputError(f"--set gop must be ≥ 1; got {self.gop}")
         n_q = ARCHS[self.model].num_qualities
-        if self.quality is not None and not 0 <= int(self.quality) < n_q:
-            raise InputError(f"--set quality must be in 0..{n_q - 1}; got {self.quality}")
+        if self.quality is not None:
+            if not (isinstance(self.quality, (int, float)) and math.isfinite(self.quality)
+                    and 0 <= self.quality <= n_q - 1):
+                raise InputError(f"--set quality must be a number in 0..{n_q - 1}; got {self.quality}")
+            object.__setattr__(self, "quality", snap_quality(self.quality))
         if self.eta is not None and not (self.eta > 0 and math.isfinite(self.eta)):
             raise InputError(f"--set eta must be a positive number; got {self.eta}")
         if not 2 <= int(self.digital_bits) <= 16:

@@ -19,7 +19,7 @@ Per P-frame t, with the buffer (F_{t−1}, C_{s,t−1}) of one end::
   training only: x̂^ideal = G(w ⊙ (ȳ + μ) | C_f^tx)                 eq. (26)
 
 The preset vectors (q_enc, q_dec, q_feat, q_ctx_*; Fig. 3's q_ext^c, q_ext^f, q_G^i) are indexed by the
-quality preset; η scales eq. (14).
+quality preset; a quality between two presets interpolates them (:func:`preset_vector`); η scales eq. (14).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tokcom.entropy import CheckerboardGaussian, FactorizedPrior, anchor_mask, lower_bound
-from tokcom.schemes.pvsc.bitstream import encode_rate_map
+from tokcom.schemes.pvsc.bitstream import rate_map_bits
 from tokcom.schemes.pvsc.config import PAD_MULTIPLE, Z_LIMIT, PvscArch, symbols_for
 from tokcom.schemes.pvsc.nets import (
     ContextExtractor,
@@ -93,10 +93,31 @@ def power_normalise(real: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return real * scale.view(-1, 1, 1, 1)
 
 
-def rate_map_bits(kidx: np.ndarray, levels: int) -> int:
-    """``b(k)`` for the rate term of eq. (25): bits of the rate map (indices into a rate set of ``levels``
-    values) as :mod:`.bitstream` codes it (deflate)."""
-    return 8 * len(encode_rate_map(np.asarray(kidx, np.uint8), "deflate", levels))
+def preset_vector(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """The channel-wise scaling vectors of qualities ``q`` ``[B]`` from the presets' ``p`` ``[Q, C]``, as
+    ``[B, C, 1, 1]``.
+
+    Integer ``q``: the preset's row (training, and every preset at inference). Floating ``q`` between presets
+    i and i+1, l = q − i: the exponential interpolation of gain vectors for continuous rate adaptation,
+    v = v_i^(1−l) · v_{i+1}^l (Cui et al., "Asymmetric Gained Deep Image Compression With Continuous Rate
+    Adaptation", CVPR 2021; ours, the paper names only its presets) — per channel, with the sign kept;
+    channels whose sign differs between the two presets interpolate linearly."""
+    if not torch.is_floating_point(q):
+        return p[q][:, :, None, None]
+    i = q.floor().clamp(0, p.shape[0] - 2).to(torch.int64)
+    lam = (q - i.to(q.dtype)).clamp(0.0, 1.0).to(p.dtype)[:, None]
+    a, b = p[i], p[i + 1]
+    tiny = torch.finfo(p.dtype).tiny
+    geo = torch.sign(a) * a.abs().clamp_min(tiny).pow(1 - lam) * b.abs().clamp_min(tiny).pow(lam)
+    return torch.where(a * b > 0, geo, a + (b - a) * lam)[:, :, None, None]
+
+
+def quality_tensor(q: float, device: torch.device | str) -> torch.Tensor:
+    """``[1]`` quality for :func:`preset_vector`: int64 for a preset (exactly its row), float32 between two."""
+    q = float(q)
+    if q.is_integer():
+        return torch.tensor([int(q)], device=device)
+    return torch.tensor([q], dtype=torch.float32, device=device)
 
 
 @dataclass
@@ -144,7 +165,7 @@ class PvscCodec(nn.Module):
 
     @staticmethod
     def _vec(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-        return p[q][:, :, None, None]
+        return preset_vector(p, q)
 
     # -- the equations ----------------------------------------------------------------------------------
     def context(self, ref: Reference | None, q: torch.Tensor):
@@ -232,15 +253,14 @@ class FrameCode:
     """What the transmitter makes of one frame.
 
     Attributes:
-        z_bytes: b_z (eqs. 8–9), the factorized prior's stream.
-        z_shape: ẑ's shape ``(1, C_z, H/64, W/64)``.
+        z_hat: ẑ (eq. 9), ``[1, C_z, H/64, W/64]`` float32 integers on CPU: what b_z codes
+            (:func:`tokcom.schemes.pvsc.bitstream.encode_streams`).
         kidx: the rate map k_t as indices into the rate set, ``[H/16, W/16]`` uint8.
         symbols: s_t, ``[L]`` complex64, L = Σ⌈k/2⌉, mean power 1.
         ktilde_mean: mean k̃ of eq. (14) before rate matching (diagnostics).
     """
 
-    z_bytes: bytes
-    z_shape: tuple[int, ...]
+    z_hat: torch.Tensor
     kidx: np.ndarray
     symbols: np.ndarray
     ktilde_mean: float
@@ -289,7 +309,7 @@ class PvscModel(nn.Module):
 
     # -- inference (the scheme) ---------------------------------------------------------------------------
     @torch.no_grad()
-    def encode_frame(self, x: torch.Tensor, ref: Reference | None, q: int, eta: float,
+    def encode_frame(self, x: torch.Tensor, ref: Reference | None, q: float, eta: float,
                      carry: Callable[[np.ndarray], np.ndarray] | None = None
                      ) -> tuple[FrameCode, torch.Tensor, Reference]:
         """Transmitter, one frame ``x`` ``[1, 3, H, W]`` in [-1, 1] (H, W multiples of 64).
@@ -301,12 +321,12 @@ class PvscModel(nn.Module):
         own path on the carried symbols (eqs. 22–24), so that an ideal channel gives identical buffers."""
         codec = self.codec(ref is None)
         rates = self.arch.rates
-        qt = torch.tensor([int(q)], device=x.device)
+        qt = quality_tensor(q, x.device)
         c_e, c_f = codec.context(ref, qt)  # eq. (6)
         y = codec.analysis(x, c_f, qt)  # eq. (7)
         z = codec.h_enc(y)  # eq. (8)
-        z_bytes = codec.prior.compress(z)
-        z_hat = clamp_hyper(torch.round(z.detach().cpu()).to(torch.int64).to(torch.float32)).to(x.device)  # eq. (9)
+        z_int = clamp_hyper(torch.round(z.detach().cpu()).to(torch.int64).to(torch.float32))  # eq. (9)
+        z_hat = z_int.to(x.device)
         w, mu0, s0 = codec.h_dec(z_hat, c_e)  # eq. (10)
         ybar, _, _, lik = codec.quantise(y, w, mu0, s0, "round")  # eqs. (11)–(13)
         ktilde = codec.symbol_length(lik, eta)  # eq. (14)
@@ -316,13 +336,12 @@ class PvscModel(nn.Module):
         # eqs. (22)–(24): the buffer update runs the receiver's path on exactly what is sent
         x_tx, new_ref = self.decode_frame(z_hat, carry(sym) if carry is not None else sym,
                                           kidx[0].to(torch.uint8).cpu().numpy(), ref, q)
-        code = FrameCode(z_bytes, tuple(z.shape), kidx[0].to(torch.uint8).cpu().numpy(), sym,
-                         float(ktilde.mean()))
+        code = FrameCode(z_int, kidx[0].to(torch.uint8).cpu().numpy(), sym, float(ktilde.mean()))
         return code, x_tx, new_ref
 
     @torch.no_grad()
     def decode_frame(self, z_hat: torch.Tensor, symbols: np.ndarray, kidx: np.ndarray, ref: Reference | None,
-                     q: int, intra: bool | None = None) -> tuple[torch.Tensor, Reference]:
+                     q: float, intra: bool | None = None) -> tuple[torch.Tensor, Reference]:
         """Receiver, one frame: ẑ ``[1, C_z, h/4, w/4]``, the frame's received symbols ``[L]`` complex64, the
         rate map ``[h, w]`` uint8 → (x̂ ``[1, 3, H, W]`` in [-1, 1], the new buffer). ``intra`` defaults to
         "no reference"."""
@@ -335,7 +354,7 @@ class PvscModel(nn.Module):
         z_hat = z_hat.contiguous()
         ki = torch.from_numpy(np.asarray(kidx, np.int64))[None].to(device)
         received = unpack_symbols(symbols, ki.cpu(), rates).to(device)
-        x_hat, new_ref = codec.decode(z_hat, received, ki, rates, ref, torch.tensor([int(q)], device=device))
+        x_hat, new_ref = codec.decode(z_hat, received, ki, rates, ref, quality_tensor(q, device))
         return x_hat.clamp(-1, 1).nan_to_num(0.0), new_ref
 
     def frame_symbols(self, kidx: np.ndarray) -> int:

@@ -1,9 +1,12 @@
 """Rate control with a single model (002_165f6aebfafa3581.txt §II-B-1 (iii), §III-C, §IV-A): pick, per GOP,
-the highest quality preset whose symbols and side information fit the GOP's share of the channel-use budget.
+the highest quality whose symbols and side information fit the GOP's share of the channel-use budget.
 
 ::
 
-    ladder  (q = Q−1, η) … (q = 0, η)   the presets (learnable channel-wise scaling vectors, ω_t of §IV-A)
+    ladder  (q = Q−1, η), (Q−1 − 1/8, η) … (q = 0, η)
+                                         the presets (learnable channel-wise scaling vectors, ω_t of §IV-A) and
+                                         QUALITY_RUNGS − 1 qualities between each pair: their vectors
+                                         interpolated (model.preset_vector; Cui et al., CVPR 2021)
             (0, η/2), (0, η/4)           η of eq. (14) lowered: fewer symbols per unit
             (0, 0)                       k = 0 everywhere: side information only (F_rx from the rate embedding + context)
             (0, 0, I-frame only)         the P-frames are not sent (the receiver repeats the I-frame)
@@ -18,18 +21,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tokcom.schemes.pvsc.config import QUALITY_RUNGS, snap_quality
+
 
 @dataclass(frozen=True)
 class Candidate:
-    """One rung of the ladder: a quality preset, a factor on η, and whether the P-frames are sent."""
+    """One rung of the ladder: a quality (a preset, or between two), a factor on η, and whether the P-frames
+    are sent."""
 
-    quality: int
+    quality: float
     eta_scale: float = 1.0
     p_frames: bool = True
 
     @property
     def label(self) -> str:
-        s = f"q{self.quality}"
+        s = f"q{self.quality:g}"
         if self.eta_scale != 1.0:
             s += f" η×{self.eta_scale:g}"
         if not self.p_frames:
@@ -37,9 +43,15 @@ class Candidate:
         return s
 
 
-def ladder(num_qualities: int, fixed_quality: int | None = None) -> tuple[Candidate, ...]:
-    """The candidates from best to cheapest (module docstring); a fixed preset replaces the preset rungs."""
-    qs = [int(fixed_quality)] if fixed_quality is not None else list(range(num_qualities - 1, -1, -1))
+def ladder(num_qualities: int, fixed_quality: float | None = None, rungs: int = QUALITY_RUNGS
+           ) -> tuple[Candidate, ...]:
+    """The candidates from best to cheapest (module docstring); a fixed quality replaces the quality rungs.
+    ``rungs``: qualities per preset interval (1: the presets only)."""
+    if fixed_quality is not None:
+        qs = [snap_quality(fixed_quality)]
+    else:
+        top = (num_qualities - 1) * rungs
+        qs = [snap_quality(i / rungs) for i in range(top, -1, -1)]
     low = qs[-1]
     return (*(Candidate(q) for q in qs), Candidate(low, 0.5), Candidate(low, 0.25), Candidate(low, 0.0),
             Candidate(low, 0.0, False))

@@ -23,7 +23,7 @@ class GopPlan(Report):
     frames: int
     sent: bool
     candidate: str | None
-    quality: int | None
+    quality: float | None  # a preset (int) or a quality between two
     eta_scale: float | None
     p_frames_sent: bool | None
     channel_uses: int
@@ -39,7 +39,7 @@ class FrameTx(Report):
     kind: str  # "I" or "P"
     gop: int
     sent: bool
-    quality: int | None = None
+    quality: float | None = None
     symbols: int = 0
     side_bits: int = 0
     z_bits: int = 0
@@ -71,7 +71,7 @@ class PvscEncodeReport(Report):
     symbols: int
     side_bits: int
     source_bits: int
-    qualities: tuple[int | None, ...]
+    qualities: tuple[float | None, ...]
     gops: tuple[GopPlan, ...]
     frames_tx: tuple[FrameTx, ...]
     paper: str = PAPER
@@ -86,7 +86,7 @@ class FrameRx(Report):
 
     frame: int
     status: str
-    quality: int | None = None
+    quality: float | None = None
     symbols: int | None = None
     symbols_missing: int | None = None
 
@@ -109,7 +109,7 @@ def summary(record: Mapping[str, Any]) -> str:
     qs = [q for q in sr.get("qualities") or [] if q is not None]
     if not qs:
         return "nothing sent" if sr.get("gops") else "–"
-    qtxt = ",".join(str(q) for q in sorted(set(qs), reverse=True))
+    qtxt = ",".join(f"{q:g}" for q in sorted(set(qs), reverse=True))
     carriage = "" if sr.get("carriage", "analog") == "analog" else f", {sr.get('carriage')}"
     return f"quality {qtxt} · GOP {sr.get('gop')}{carriage}"
 
@@ -132,8 +132,8 @@ def describe(record: Mapping[str, Any]) -> str:
     sr = record.get("scheme_report", {})
     w = sr.get("weights") or cfg.get("weights")
     trained = "" if sr.get("trained", True) else " (untrained: random initialisation)"
-    rc = {"budget": "rate control per GOP (highest preset that fits the budget)",
-          "fixed": f"fixed preset {cfg.get('quality')}", "highest": "highest preset (no budget)"}.get(
+    rc = {"budget": "rate control per GOP (highest quality that fits the budget)",
+          "fixed": f"fixed quality {cfg.get('quality')}", "highest": "highest preset (no budget)"}.get(
         sr.get("rate_control", ""), "rate control")
     return (f"PVSC {cfg.get('model', 'small')} model, weights {w}{trained}; GOP {cfg.get('gop')} (I-frame intra "
             f"codec, P-frames with temporal contexts); {rc}; η {sr.get('eta', cfg.get('eta'))}; rate map "
@@ -171,11 +171,11 @@ def rate_map_figures(records: Sequence[Mapping[str, Any]], out_dir: Path) -> str
     if not figs:
         return ""
     return ("<h2>PVSC rate maps</h2><p>Symbols per spatial unit k<sub>t</sub> (eq. 14, 16 × 16 pixels per unit; "
-            "blue 0 … red the rate set's maximum) of the frames that were sent, at the preset rate control "
+            "blue 0 … red the rate set's maximum) of the frames that were sent, at the quality rate control "
             "chose.</p>" + "".join(figs))
 
 
 def report_sections(records: Sequence[Mapping[str, Any]], out_dir: Path) -> str:
     """The rate-map pictures and a table of the presets rate control chose per GOP, one row per run."""
-    return rate_map_figures(records, out_dir) + per_run_table(records, "PVSC rate control per GOP", (
+    return rate_map_figures(records, out_dir) + per_run_table(records, "PVSC rate control per GOP (quality q, a preset or between two)", (
         ("candidate per GOP (✗: not sent)", lambda sr: " ".join(g.get("candidate") or "✗" for g in sr.get("gops", []))),))

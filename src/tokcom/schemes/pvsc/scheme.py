@@ -295,10 +295,12 @@ class PvscScheme(Scheme):
         for j in range(n):
             fc, x_tx, ref = model.encode_frame(frames[j:j + 1], ref, cand.quality, eta * cand.eta_scale,
                                                carry=self._carry(analog))
-            k_bytes = bs.encode_rate_map(fc.kidx, c.rate_map_codec, len(model.arch.rates))
+            levels = len(model.arch.rates)
+            z_bytes, k_bytes = bs.encode_streams(model.codec(j == 0).prior, fc.z_hat, fc.kidx, c.rate_map_codec,
+                                                 levels)
             nsym = int(fc.symbols.size)
             side = bs.pack_side(bs.SideInfo(start + j, cand.quality, c.rate_map_codec, offset if analog else 0,
-                                            nsym, fc.z_bytes, k_bytes))
+                                            nsym, z_bytes, k_bytes))
             uses = pdu_uses(state, 8 * len(side), mcs)
             sym_pdu = None
             if analog:
@@ -312,7 +314,10 @@ class PvscScheme(Scheme):
             code.symbols.append(fc.symbols)
             code.sym_pdus.append(sym_pdu)
             rates = model.arch.rates
-            code.stats.append({"z_bits": 8 * len(fc.z_bytes), "k_bits": 8 * len(k_bytes),
+            # arith: one stream for both; b_k's share is its segment's ideal length
+            k_bits = round(bs.rate_map_bits(fc.kidx, levels)) if not k_bytes else 8 * len(k_bytes)
+            z_bits = 8 * len(z_bytes) - (k_bits if not k_bytes else 0)
+            code.stats.append({"z_bits": z_bits, "k_bits": k_bits,
                                "k_mean": float(np.mean([rates[i] for i in fc.kidx.reshape(-1)])),
                                "ktilde_mean": fc.ktilde_mean, "channel_uses": uses, "kidx": fc.kidx})
             if keep_recon:
@@ -414,14 +419,13 @@ class PvscScheme(Scheme):
     def _check_side(self, model, si: bs.SideInfo, intra: bool, grid: tuple[int, int], z_shape: tuple[int, ...],
                     nq: int):
         """``(ẑ, rate map)`` when the side PDU describes a frame of this session, else None."""
-        if si.quality >= nq or si.codec != self.config.rate_map_codec:
+        if not 0 <= si.quality <= nq - 1 or si.codec != self.config.rate_map_codec:
             return None
-        kidx = bs.decode_rate_map(si.k_bytes, grid, len(model.arch.rates), si.codec)
-        if kidx is None or model.frame_symbols(kidx) != si.sym_count:
+        got = bs.decode_streams(model.codec(intra).prior, si.z_bytes, si.k_bytes, z_shape, grid,
+                                len(model.arch.rates), si.codec)
+        if got is None or model.frame_symbols(got[1]) != si.sym_count:
             return None
-        z_hat, ok = model.codec(intra).prior.decompress(si.z_bytes, z_shape)
-        if not ok:
-            return None
+        z_hat, kidx = got
         return z_hat.clamp(-Z_LIMIT, Z_LIMIT), kidx  # as the transmitter's clamp_hyper
 
     @staticmethod

@@ -14,7 +14,7 @@ reconstructions by ω_q (:func:`omega_weighted`): the parameters get exactly eq.
 clips with mixed presets. (Dividing the rate by ω_q instead would give each preset the same minimiser on its
 own, but not with shared parameters: clips of ω = 0.001 would get 1000× the weight and drive every preset
 to zero rate.) Stage options: ``branch`` (ideal | full), ``quantization``
-(noise | ste), ``snr_db``, ``channel`` (awgn | rayleigh), ``csi_nmse_db``, ``rate_set`` (overcomplete |
+(noise | ste), ``snr_db`` (dB, or ``[lo, hi]``: uniform per step), ``channel`` (awgn | rayleigh), ``csi_nmse_db``, ``rate_set`` (overcomplete |
 distilled), ``quality`` (−1: a random preset per clip), ``eta``.
 
 Groups: ``analysis`` (F_ext), ``context`` (C_ext), ``entropy`` (H_enc, H_dec, factorized prior, E_s),
@@ -50,6 +50,21 @@ def omega_weighted(recon: torch.Tensor, omega: torch.Tensor) -> torch.Tensor:
     clip's — exactly the gradient of Σ_b (ω_b D_b + R_b) — while the logged values stay unweighted."""
     w = omega.to(recon.dtype).view(-1, *([1] * (recon.dim() - 1)))
     return recon.detach() + (recon - recon.detach()) * w  # value: exactly recon; gradient: ω_b
+
+
+def training_snr_db(option: Any, generator: torch.Generator | None = None) -> float:
+    """The stage option ``snr_db``: one SNR (§IV-A's AWGN 10 dB), or ``[lo, hi]``: a fresh SNR per step, uniform
+    in dB over the range (our multi-SNR fine-tune, one model over an SNR sweep; the paper fine-tunes one model per
+    condition from the 10 dB one, §IV-A)."""
+    if isinstance(option, (list, tuple)):
+        if len(option) != 2 or not float(option[0]) <= float(option[1]):
+            raise InputError(f"stage option snr_db must be a number or [lo, hi] with lo <= hi; got {option!r}")
+        lo, hi = float(option[0]), float(option[1])
+        return lo + (hi - lo) * float(torch.rand((), generator=generator))
+    try:
+        return float(option)
+    except (TypeError, ValueError):
+        raise InputError(f"stage option snr_db must be a number or [lo, hi]; got {option!r}") from None
 
 
 class PvscTrainable(TrainableModel):
@@ -98,9 +113,10 @@ class PvscTrainable(TrainableModel):
             raise InputError(f"stage option rate_set must be distilled or overcomplete; got {rate_set!r}")
         rates = arch.overcomplete if rate_set == "overcomplete" else arch.rates
         nmse = ctx.option("csi_nmse_db", None)
+        snr_db = training_snr_db(ctx.option("snr_db", 10.0), ctx.generator)
         out = self.model.train_clip(
             batch, quality, mode=str(ctx.option("quantization", "ste")), branch=branch,
-            snr_db=float(ctx.option("snr_db", 10.0)), channel=str(ctx.option("channel", "awgn")),
+            snr_db=snr_db, channel=str(ctx.option("channel", "awgn")),
             csi_nmse_db=float(nmse) if nmse is not None else None, rates=rates,
             eta=float(ctx.option("eta", arch.eta)), generator=ctx.generator)
         omega = torch.tensor(arch.omegas, device=batch.device)[quality.to(batch.device)]
@@ -110,7 +126,7 @@ class PvscTrainable(TrainableModel):
                 "psnr_ideal": psnr_db(out["ideal"], batch)}
         if branch == "ideal":
             return StepOutput(recon=omega_weighted(out["ideal"], omega), target=batch, terms=terms, logs=logs)
-        logs.update(psnr_tx=psnr_db(out["tx"], batch), psnr_rx=psnr_db(out["rx"], batch))
+        logs.update(psnr_tx=psnr_db(out["tx"], batch), psnr_rx=psnr_db(out["rx"], batch), snr_db=snr_db)
         return StepOutput(recon=omega_weighted(out["rx"], omega), target=batch,
                           pairs={"ideal": (omega_weighted(out["ideal"], omega), batch),
                                  "tx": (omega_weighted(out["tx"], omega), batch)},
