@@ -120,7 +120,7 @@ def macs(model: str, size: str) -> dict:
 
     code_i, _, ref = m.encode_frame(x, None, 4, arch.eta)
     code_p, _, _ = m.encode_frame(x, ref, 4, arch.eta)
-    z_i = torch.zeros(code_i.z_shape)
+    z_i = torch.zeros(code_i.z_hat.shape)
     out["tx_i_macs_per_px"], _ = count(lambda: m.encode_frame(x, None, 4, arch.eta))
     out["tx_p_macs_per_px"], out["tx_p_breakdown"] = count(lambda: m.encode_frame(x, ref, 4, arch.eta))
     out["rx_i_macs_per_px"], _ = count(lambda: m.decode_frame(z_i, code_i.symbols, code_i.kidx, None, 4))

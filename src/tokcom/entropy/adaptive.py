@@ -5,12 +5,16 @@
 
     symbols s_0 … s_{M−1} ∈ [0, n)
       ─► used-alphabet mask: n bits (which symbols occur; 1 bit each)
-      ─► only when K ≥ 2 symbols occur, each s_i in order with the Krichevsky–Trofimov estimate over them:
-            p(s_i = a) = (c_i(a) + ½) / (i + K/2),   c_i(a) = occurrences of a among s_0 … s_{i−1}
+      ─► only when K ≥ 2 symbols occur, the symbols in blocks starting at b = 0, 1, 2, 4, 8, … (then every
+         BLOCK symbols), each symbol with the Krichevsky–Trofimov estimate over the used symbols from the
+         counts before its block:
+            p(s_i = a) = (c_b(a) + ½) / (b + K/2),   c_b(a) = occurrences of a among s_0 … s_{b−1}
 
 A constant sequence costs its mask alone (n bits); a noise-like one about its empirical entropy plus
-(K − 1)/2 · log2 M bits of learning. The decoder rebuilds the same counts symbol by symbol (constriction's
-``Categorical`` with ``perfect=False`` over the float64 counts, which both ends form identically).
+(K − 1)/2 · log2 M bits of learning. Updating the counts per block instead of per symbol costs a few bits
+and lets the decoder decode a block in one call (≈ log2 BLOCK + M / BLOCK calls instead of M: a 720p rate
+map of 3600 units in 62). Both ends form the same float64 counts for constriction's ``Categorical`` with
+``perfect=False``.
 Measured on PVSC rate maps (docs/pvsc.md): 20–30 % fewer bits than DEFLATE of the 4-bit packed map.
 """
 
@@ -23,6 +27,16 @@ from tokcom.entropy.stream import StreamReader, StreamWriter
 __all__ = ["ALPHA", "adaptive_bits", "read_adaptive", "write_adaptive"]
 
 ALPHA = 0.5  # Krichevsky–Trofimov
+BLOCK = 64  # the longest block coded with one set of counts
+
+
+def _block_starts(m: int) -> np.ndarray:
+    """Start of each block for M symbols: 0, 1, 2, 4, …, BLOCK, 2·BLOCK, … (< M)."""
+    starts = [0]
+    while starts[-1] < m:
+        b = starts[-1]
+        starts.append(b + min(max(b, 1), BLOCK))
+    return np.asarray(starts[:-1], np.int64)
 
 
 def _used(symbols: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -34,10 +48,13 @@ def _used(symbols: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _counts_before(ranks: np.ndarray, k: int) -> np.ndarray:
-    """``[M, K]`` float64: α + the occurrences of each used symbol before position i."""
+    """``[M, K]`` float64: α + the occurrences of each used symbol before the start of position i's block."""
     onehot = np.zeros((ranks.size, k), np.float64)
     onehot[np.arange(ranks.size), ranks] = 1.0
-    return np.cumsum(onehot, axis=0) - onehot + ALPHA
+    before = np.cumsum(onehot, axis=0) - onehot  # counts before position i
+    starts = _block_starts(ranks.size)
+    first = starts[np.searchsorted(starts, np.arange(ranks.size), side="right") - 1]
+    return before[first] + ALPHA
 
 
 def _check(symbols: np.ndarray, n: int) -> np.ndarray:
@@ -91,10 +108,10 @@ def read_adaptive(reader: StreamReader, count: int, n: int) -> np.ndarray:
         out[:] = used[0]
         return out
     counts = np.full(k, ALPHA)
-    for i in range(out.size):
-        r = int(reader.categorical(counts[None])[0])
-        if not 0 <= r < k:  # pragma: no cover - constriction decodes within the model's support
-            r = 0
-        out[i] = used[r]
-        counts[r] += 1.0
+    starts = _block_starts(out.size)
+    ends = np.append(starts[1:], out.size)
+    for a, b in zip(starts, ends):
+        r = np.clip(reader.categorical(np.tile(counts, (int(b - a), 1))), 0, k - 1)
+        out[a:b] = used[r]
+        counts += np.bincount(r, minlength=k)
     return out
