@@ -3,8 +3,10 @@
 
 Usage::
 
-    python benchmarks/bench_pvsc_side.py CLIP [--size 256x256] [--frames 24] [--qualities 0,0.375,1,4] [--snr-db 6]
+    python benchmarks/bench_pvsc_side.py [CLIP] [--size 256x256] [--frames 24] [--qualities 0,0.375,1,4]
+                                         [--snr-db 6] [--quick]
 
+CLIP defaults to the bundled sample clip; ``--quick``: 8 frames, qualities 0 and 1.
 The transmitter only (``Scheme.encode``, GOP 8, no rate target): the side PDUs are what the link would carry.
 Prints one line per quality and, last, one JSON object.
 """
@@ -19,7 +21,7 @@ import numpy as np
 from tokcom.link.base import build_link
 from tokcom.schemes.base import build_scheme
 from tokcom.types import Rate
-from tokcom.video import read_video
+from tokcom.video import read_video, samples
 
 CODECS = ("arith", "deflate", "png")
 
@@ -47,14 +49,17 @@ def measure(clip: str, size: str, frames: int, qualities: list[float], snr_db: f
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("clip")
+    ap.add_argument("clip", nargs="?", default=None, help="a video file (default: the bundled sample clip)")
     ap.add_argument("--size", default="256x256")
     ap.add_argument("--frames", type=int, default=24)
     ap.add_argument("--qualities", default="0,0.375,1,4")
     ap.add_argument("--snr-db", type=float, default=6.0)
+    ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
-    rows = measure(a.clip, a.size, a.frames, [float(v) for v in a.qualities.split(",")], a.snr_db)
-    print(json.dumps({"clip": a.clip, "size": a.size, "frames": a.frames, "rows": rows}))
+    clip = a.clip or str(samples.path("bikes"))
+    frames, qualities = (8, "0,1") if a.quick else (a.frames, a.qualities)
+    rows = measure(clip, a.size, frames, [float(v) for v in qualities.split(",")], a.snr_db)
+    print(json.dumps({"clip": clip, "size": a.size, "frames": frames, "rows": rows}))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "resivid": ["--quick"],
     "tokencom": ["--quick"],
     "pvsc": ["--quick"],
+    "pvsc_side": ["--quick"],
     "tvc": ["--quick"],
     "fuzz": ["--quick"],
 }

@@ -246,3 +246,36 @@ def test_preset_vectors_interpolate_between_presets():
     assert quality_tensor(2.0, "cpu").dtype == torch.int64 and quality_tensor(0.25, "cpu").dtype == torch.float32
     w = preset_vector(p, torch.linspace(0, 1, 9))[:, 0, 0, 0]  # monotone between two positive presets
     assert bool((w[1:] > w[:-1]).all())
+
+
+def test_first_gop_search_interpolates_on_cost():
+    """The first GOP's search (no previous choice) finds the lowest fitting index of a falling-cost ladder with
+    few evaluations; with costs that do not fall it still returns an index that fits."""
+    from tokcom.schemes.pvsc.ratecontrol import first_search, ladder
+
+    lad = ladder(5)
+    n, last_q = len(lad), 32
+    rng = np.random.default_rng(0)
+    worst = 0
+    for trial in range(300):
+        # log-cost roughly linear over the quality rungs, then steep drops (η lowered, I-frame only)
+        top = float(rng.uniform(2e3, 2e4))
+        q_costs = top * np.exp(-np.linspace(0, float(rng.uniform(0.5, 2.5)), last_q + 1)
+                               + rng.normal(0, 0.03, last_q + 1).cumsum() * (trial % 2))
+        costs = np.concatenate([np.sort(q_costs)[::-1], q_costs.min() * np.array([0.7, 0.5, 0.35, 0.1])])
+        costs = np.maximum.accumulate(costs[::-1])[::-1].astype(int)  # falling along the ladder
+        share = int(rng.uniform(0.05, 1.2) * top)
+        calls: list[int] = []
+
+        def cost(i: int, calls=calls, costs=costs) -> int:
+            calls.append(i)
+            return int(costs[i])
+
+        want = next((i for i in range(n) if costs[i] <= share), None)
+        assert first_search(n, cost, share, last_q) == want
+        worst = max(worst, len(set(calls)))
+    assert worst <= 12  # typically 2–6
+    bumpy = [int(v) for v in rng.integers(100, 10_000, n)]
+    for share in (50, 500, 5000, 20_000):
+        got = first_search(n, lambda i: bumpy[i], share, last_q)
+        assert got is None or bumpy[got] <= share

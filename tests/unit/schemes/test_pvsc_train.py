@@ -61,6 +61,12 @@ def test_recipes_follow_the_paper():
     assert set(groups) == {"analysis", "context", "entropy", "synthesis", "quality", "f_tx", "f_rx"}
     assert all(groups.values())
     assert m.describe()["params_distilled"] < m.describe()["params_training"]
+    for name in ("pvsc-small", "pvsc-paper"):  # the multi-SNR fine-tune: F_tx/F_rx, then all at a lower lr
+        ch, joint = TRAINABLE.get(name).recipe("multisnr").stages
+        assert ch.train == ("f_tx", "f_rx") and not joint.train and joint.lr < ch.lr and not (ch.gan or joint.gan)
+        for st in (ch, joint):
+            o = dict(st.options)
+            assert list(o["snr_db"]) == [-4.0, 14.0] and o["rate_set"] == "distilled" and o["branch"] == "full"
 
 
 def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
@@ -96,6 +102,17 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     s = build_scheme("pvsc", {"weights": str(export)})
     _, info = s.model()
     assert info["trained"] and s.weights()["pvsc-small"] == meta["sha256"]
+    # the multi-SNR fine-tune (the shipped model's last step) starts from an export: distilled heads only
+    for i, stage in enumerate(spec.recipe("multisnr").stages):
+        st = replace(stage, steps=2, frames=min(stage.frames, 3), warmup=1)
+        out = tmp_path / f"m{i}"
+        res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=Recipe(stage.name, (st,)),
+                                batch=1, crop=64, threads=1, log_every=1, ckpt_every=100, init_from=str(export)),
+                      net_loader=_fake_nets).fit()
+        assert res.status == "done" and res.steps == 2
+        log = [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x]
+        assert all(-4 <= r["snr_db"] <= 14 for r in log) and "psnr_rx" in log[-1] and "gan" not in log[-1]
+        export = res.export
 
 
 def test_omega_weights_each_clips_distortion_gradient():

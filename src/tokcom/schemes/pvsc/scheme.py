@@ -31,7 +31,7 @@ from tokcom.schemes.pvsc import bitstream as bs
 from tokcom.schemes.pvsc import report as pv_report
 from tokcom.schemes.pvsc.config import ARCHS, PAD_MULTIPLE, Z_LIMIT, PvscArch, PvscConfig
 from tokcom.schemes.pvsc.pictures import pictured_frames, rate_map_picture
-from tokcom.schemes.pvsc.ratecontrol import Candidate, ladder
+from tokcom.schemes.pvsc.ratecontrol import Candidate, first_search, ladder
 from tokcom.schemes.pvsc.report import FrameRx, FrameTx, GopPlan, PvscDecodeReport, PvscEncodeReport
 from tokcom.schemes.ratecontrol import gop_share, pdu_uses, search
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
@@ -196,7 +196,7 @@ class PvscScheme(Scheme):
         remaining = budget
         kmaps: dict[int, np.ndarray] = {}  # sent rate maps (the report's picture)
         sym_total = 0
-        prev = 0
+        prev: int | None = None  # rate control's choice for the previous GOP
         uses_total = 0
         for g, (start, n) in enumerate(self.gops(T)):
             frames = _frames_tensor(video.frames[start:start + n], self.device)
@@ -268,7 +268,7 @@ class PvscScheme(Scheme):
                           artifacts=artifacts)
         return tx, recon
 
-    def _plan_gop(self, model, frames, start: int, cands: tuple[Candidate, ...], prev: int, share: int | None,
+    def _plan_gop(self, model, frames, start: int, cands: tuple[Candidate, ...], prev: int | None, share: int | None,
                   *args: Any) -> tuple[GopCode | None, int]:
         """Rate control for one GOP: the best candidate whose exact channel uses fit ``share`` (the best of
         all without a budget); ``(its code or None, candidates encoded)``."""
@@ -281,7 +281,11 @@ class PvscScheme(Scheme):
 
         if share is None:
             return run(0), 1
-        choice = search(len(cands), lambda i: run(i).channel_uses <= share, prev)
+        if prev is None:  # the first GOP: no previous choice to start from
+            last_q = max(i for i, c in enumerate(cands) if c.eta_scale == 1.0 and c.p_frames)
+            choice = first_search(len(cands), lambda i: run(i).channel_uses, share, last_q)
+        else:
+            choice = search(len(cands), lambda i: run(i).channel_uses <= share, prev)
         return (run(choice) if choice is not None else None), len(cache)
 
     def _encode_gop(self, model, frames, start: int, cand: Candidate, eta: float, mcs: Mcs | None, analog: bool,

@@ -215,11 +215,37 @@ PAPER_RECIPE = _recipe("paper", "lpips_vgg", (200_000, 200_000, 150_000, 100_000
 SMALL_RECIPE = _recipe("default", "lpips_alex", (7000, 1000, 1200, 300, 200), 5e-4, 5e-5, (2, 3, 4, 5, 5),
                        "the paper's stages on a CPU budget: 128² crops, GOP 2→5, LPIPS-alex, lr 5e-4 / 5e-5")
 
+
+
+def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr_fine: float,
+                     frames: tuple[int, int], snr_db: tuple[float, float], **geometry: int) -> Recipe:
+    """A fine-tune of an exported model (``--init-from``) over a range of AWGN SNRs, one drawn per step:
+    F_tx / F_rx first, then everything at a lower lr, without the adversarial term (a fresh discriminator
+    would need its own warm-up), on the distilled rate set (an export has only its heads)."""
+    full = {"branch": "full", "quantization": "ste", "channel": "awgn", "rate_set": "distilled",
+            "snr_db": list(snr_db)}
+    return Recipe(name, (
+        Stage("channel-multisnr", steps[0], lr=lr, warmup=max(1, min(50, steps[0] // 20)), frames=frames[0],
+              train=("f_tx", "f_rx"), losses=_losses(perc, "full", False, ("", "tx")), options=full,
+              reset_optimizer=True, **geometry),
+        Stage("joint-multisnr", steps[1], lr=lr_fine, warmup=0, frames=frames[1],
+              losses=_losses(perc, "full", False), options=full, **geometry),
+    ), description=f"fine-tune over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB per step: F_tx/F_rx, "
+                   "then everything at a lower lr (no GAN; distilled rate set) — the shipped pvsc-small's last step",
+        betas=(0.9, 0.999))
+
+
+# session 8: the shipped pvsc-small = the small recipe's 10-dB model + this fine-tune (--init-from its export)
+MULTISNR_SMALL = _multisnr_recipe("multisnr", "lpips_alex", (1500, 1000), 2e-4, 5e-5, (4, 5), (-4.0, 14.0))
+MULTISNR_PAPER = _multisnr_recipe("multisnr", "lpips_vgg", (50_000, 50_000), 1e-4, 1e-5, (7, 7), (-4.0, 14.0))
+
 register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
-                                 {"default": PAPER_RECIPE, "paper": PAPER_RECIPE}, frames=7, crop=256, batch=8,
+                                 {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER},
+                                 frames=7, crop=256, batch=8,
                                  description="PVSC (002) paper architecture, C_y = C_z = 128: the three-stage "
                                              "recipe of §III-D"))
 register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-small", "small", **opts),
-                                 {"default": SMALL_RECIPE, "paper": PAPER_RECIPE}, frames=5, crop=128, batch=4,
+                                 {"default": SMALL_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_SMALL},
+                                 frames=5, crop=128, batch=4,
                                  description="PVSC (002) small architecture (~0.4 M parameters): the §III-D "
                                              "stages sized for a CPU"))
