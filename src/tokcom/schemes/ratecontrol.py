@@ -8,7 +8,8 @@ one that fits.
     ladder  c_0 (best, most channel uses) … c_{n−1} (cheapest); pick the lowest index i with cost(c_i) ≤ share_g
 
 Every cost is exact (the GOP is coded and its PDUs counted as the link charges them), so a plan built with
-:func:`search` never exceeds the budget.
+:func:`search` (galloping from the previous GOP's choice) or :func:`search_by_cost` (no previous choice:
+interpolation on the measured costs) never exceeds the budget.
 """
 
 from __future__ import annotations
@@ -73,4 +74,53 @@ def search(n: int, fits: Callable[[int], bool], start: int = 0) -> int | None:
             good = m
         else:
             bad = m
+    return good
+
+
+def search_by_cost(n: int, cost: Callable[[int], int], share: int, probe: int) -> int | None:
+    """The lowest index of a ladder of ``n`` candidates whose ``cost`` fits ``share`` (costs falling along the
+    ladder), without a previous choice to start from: index 0, then ``probe`` (a rung above which the log-cost
+    falls roughly linearly with the index, e.g. pvsc's q0), then interpolation on log cost between a rung that
+    does not fit and one that does, testing the neighbour on the far side of each estimate, with bisection
+    whenever the bracket did not halve. None when nothing fits. The index returned always fits, whatever the
+    costs do; on falling costs it is :func:`search`'s answer."""
+    if n <= 0:
+        return None
+    if cost(0) <= share:
+        return 0
+    bad = 0
+    probe = min(max(int(probe), 1), n - 1)
+    if cost(probe) <= share:
+        good = probe
+    else:
+        bad, good = probe, None
+        for i in range(probe + 1, n):  # the (few) rungs below the probe: in order
+            if cost(i) <= share:
+                good = i
+                break
+            bad = i
+        if good is None:
+            return None
+    # between a rung that does not fit (bad) and one that does (good): interpolate on log cost and test the
+    # neighbour on the far side (an estimate off by one ends the search); bisect when the bracket did not halve
+    target = math.log(max(share, 1))
+    while good - bad > 1:
+        lb, lg = math.log(max(cost(bad), 1)), math.log(max(cost(good), 1))
+        width = good - bad
+        m = bad + round((lb - target) / (lb - lg) * width) if lb > lg else (bad + good) // 2
+        m = min(max(m, bad + 1), good - 1)
+        if cost(m) <= share:
+            good = m
+            if m - 1 > bad and cost(m - 1) > share:
+                bad = m - 1
+        else:
+            bad = m
+            if m + 1 < good and cost(m + 1) <= share:
+                good = m + 1
+        if good - bad > max(width // 2, 1):
+            m = (bad + good) // 2
+            if cost(m) <= share:
+                good = m
+            else:
+                bad = m
     return good

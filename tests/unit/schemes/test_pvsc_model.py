@@ -251,7 +251,8 @@ def test_preset_vectors_interpolate_between_presets():
 def test_first_gop_search_interpolates_on_cost():
     """The first GOP's search (no previous choice) finds the lowest fitting index of a falling-cost ladder with
     few evaluations; with costs that do not fall it still returns an index that fits."""
-    from tokcom.schemes.pvsc.ratecontrol import first_search, ladder
+    from tokcom.schemes.pvsc.ratecontrol import ladder
+    from tokcom.schemes.ratecontrol import search_by_cost as first_search
 
     lad = ladder(5)
     n, last_q = len(lad), 32

@@ -163,21 +163,17 @@ class PvscCodec(nn.Module):
             self.q_ctx_f = nn.Parameter(torch.ones(nq, arch.width))  # q_ext^f
             self.q_ctx_e = nn.Parameter(torch.ones(nq, arch.ctx_channels))  # q_ext^c
 
-    @staticmethod
-    def _vec(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-        return preset_vector(p, q)
-
     # -- the equations ----------------------------------------------------------------------------------
     def context(self, ref: Reference | None, q: torch.Tensor):
         """eqs. (6)/(17): (C_e, C_f) from F_{t−1}; (None, None) for the intra codec."""
         if not self.temporal:
             return None, None
         c_e, c_f = self.c_ext(ref.feat)
-        return c_e * self._vec(self.q_ctx_e, q), c_f * self._vec(self.q_ctx_f, q)
+        return c_e * preset_vector(self.q_ctx_e, q), c_f * preset_vector(self.q_ctx_f, q)
 
     def analysis(self, x: torch.Tensor, c_f: torch.Tensor | None, q: torch.Tensor) -> torch.Tensor:
         """eq. (7): y = F_ext(x | C_f), scaled by the preset's channel-wise vector."""
-        return self.f_ext(x, c_f) * self._vec(self.q_enc, q)
+        return self.f_ext(x, c_f) * preset_vector(self.q_enc, q)
 
     def quantise(self, y: torch.Tensor, w: torch.Tensor, mu0: torch.Tensor, s0: torch.Tensor, mode: str,
                  generator: torch.Generator | None = None):
@@ -223,7 +219,7 @@ class PvscCodec(nn.Module):
 
     def synthesis(self, y_tilde: torch.Tensor, c_f: torch.Tensor | None, q: torch.Tensor):
         """eq. (21): (x̂, F_t) = G(ỹ | C_f) with the preset's input and feature scales."""
-        return self.g(y_tilde * self._vec(self.q_dec, q), c_f, self._vec(self.q_feat, q))
+        return self.g(y_tilde * preset_vector(self.q_dec, q), c_f, preset_vector(self.q_feat, q))
 
     def decode(self, z_hat: torch.Tensor, received: torch.Tensor, kidx: torch.Tensor, rates: tuple[int, ...],
                ref: Reference | None, q: torch.Tensor) -> tuple[torch.Tensor, Reference]:

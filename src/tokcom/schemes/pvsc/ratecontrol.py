@@ -14,15 +14,13 @@ the highest quality whose symbols and side information fit the GOP's share of th
 
 The GOP's share of the budget and the search are :mod:`tokcom.schemes.ratecontrol`'s (shared with tvc): the
 search gallops from the previous GOP's choice towards better (or cheaper) candidates and bisects the last step; every cost is exact (the GOP is encoded and its PDUs counted as the link charges them), so
-the plan never exceeds the budget. The first GOP has no previous choice: :func:`first_search` tries the best
-preset, then q0, then interpolates on the logarithm of the measured costs between the last rung that did not
+the plan never exceeds the budget. The first GOP has no previous choice: the shared ``search_by_cost`` tries
+the best preset, then q0, then interpolates on the logarithm of the measured costs between the last rung that did not
 fit and the first that did (regula falsi with a bisection fallback) — about 4–5 GOP encodes instead of 10.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from tokcom.schemes.pvsc.config import QUALITY_RUNGS, snap_quality
@@ -60,49 +58,3 @@ def ladder(num_qualities: int, fixed_quality: float | None = None, rungs: int = 
     return (*(Candidate(q) for q in qs), Candidate(low, 0.5), Candidate(low, 0.25), Candidate(low, 0.0),
             Candidate(low, 0.0, False))
 
-
-def first_search(n: int, cost: Callable[[int], int], share: int, last_quality: int) -> int | None:
-    """The lowest index of a ladder of ``n`` candidates whose ``cost`` fits ``share`` (costs falling along the
-    ladder), for a GOP without a previous choice; ``last_quality`` is the index of the last quality rung
-    (q0), where the log-cost falls roughly linearly with the index above it. None when nothing fits. The
-    index returned always fits, whatever the costs do."""
-    if n <= 0:
-        return None
-    if cost(0) <= share:
-        return 0
-    bad = 0
-    probe = min(max(int(last_quality), 1), n - 1)
-    if cost(probe) <= share:
-        good = probe
-    else:
-        bad, good = probe, None
-        for i in range(probe + 1, n):  # the few rungs below q0 (η lowered, I-frame only): in order
-            if cost(i) <= share:
-                good = i
-                break
-            bad = i
-        if good is None:
-            return None
-    # between a rung that does not fit (bad) and one that does (good): interpolate on log cost and test the
-    # neighbour on the far side (an estimate off by one ends the search); bisect when the bracket did not halve
-    target = math.log(max(share, 1))
-    while good - bad > 1:
-        lb, lg = math.log(max(cost(bad), 1)), math.log(max(cost(good), 1))
-        width = good - bad
-        m = bad + round((lb - target) / (lb - lg) * width) if lb > lg else (bad + good) // 2
-        m = min(max(m, bad + 1), good - 1)
-        if cost(m) <= share:
-            good = m
-            if m - 1 > bad and cost(m - 1) > share:
-                bad = m - 1
-        else:
-            bad = m
-            if m + 1 < good and cost(m + 1) <= share:
-                good = m + 1
-        if good - bad > max(width // 2, 1):
-            m = (bad + good) // 2
-            if cost(m) <= share:
-                good = m
-            else:
-                bad = m
-    return good

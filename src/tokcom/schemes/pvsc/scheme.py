@@ -31,9 +31,9 @@ from tokcom.schemes.pvsc import bitstream as bs
 from tokcom.schemes.pvsc import report as pv_report
 from tokcom.schemes.pvsc.config import ARCHS, PAD_MULTIPLE, Z_LIMIT, PvscArch, PvscConfig
 from tokcom.schemes.pvsc.pictures import pictured_frames, rate_map_picture
-from tokcom.schemes.pvsc.ratecontrol import Candidate, first_search, ladder
+from tokcom.schemes.pvsc.ratecontrol import Candidate, ladder
 from tokcom.schemes.pvsc.report import FrameRx, FrameTx, GopPlan, PvscDecodeReport, PvscEncodeReport
-from tokcom.schemes.ratecontrol import gop_share, pdu_uses, search
+from tokcom.schemes.ratecontrol import gop_share, pdu_uses, search, search_by_cost
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
 from tokcom.video.transform import from_tensor, to_tensor
@@ -283,7 +283,7 @@ class PvscScheme(Scheme):
             return run(0), 1
         if prev is None:  # the first GOP: no previous choice to start from
             last_q = max(i for i, c in enumerate(cands) if c.eta_scale == 1.0 and c.p_frames)
-            choice = first_search(len(cands), lambda i: run(i).channel_uses, share, last_q)
+            choice = search_by_cost(len(cands), lambda i: run(i).channel_uses, share, last_q)
         else:
             choice = search(len(cands), lambda i: run(i).channel_uses <= share, prev)
         return (run(choice) if choice is not None else None), len(cache)
@@ -318,9 +318,10 @@ class PvscScheme(Scheme):
             code.symbols.append(fc.symbols)
             code.sym_pdus.append(sym_pdu)
             rates = model.arch.rates
-            # arith: one stream for both; b_k's share is its segment's ideal length
-            k_bits = round(bs.rate_map_bits(fc.kidx, levels)) if not k_bytes else 8 * len(k_bytes)
-            z_bits = 8 * len(z_bytes) - (k_bits if not k_bytes else 0)
+            k_bits, z_bits = 8 * len(k_bytes), 8 * len(z_bytes)
+            if not k_bytes:  # arith: one stream for both; b_k's share is its segment's ideal length
+                k_bits = round(bs.rate_map_bits(fc.kidx, levels))
+                z_bits -= k_bits
             code.stats.append({"z_bits": z_bits, "k_bits": k_bits,
                                "k_mean": float(np.mean([rates[i] for i in fc.kidx.reshape(-1)])),
                                "ktilde_mean": fc.ktilde_mean, "channel_uses": uses, "kidx": fc.kidx})

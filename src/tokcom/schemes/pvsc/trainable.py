@@ -216,7 +216,6 @@ SMALL_RECIPE = _recipe("default", "lpips_alex", (7000, 1000, 1200, 300, 200), 5e
                        "the paper's stages on a CPU budget: 128² crops, GOP 2→5, LPIPS-alex, lr 5e-4 / 5e-5")
 
 
-
 def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr_fine: float,
                      frames: tuple[int, int], snr_db: tuple[float, float], **geometry: int) -> Recipe:
     """A fine-tune of an exported model (``--init-from``) over a range of AWGN SNRs, one drawn per step:
@@ -247,5 +246,5 @@ register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-
 register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-small", "small", **opts),
                                  {"default": SMALL_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_SMALL},
                                  frames=5, crop=128, batch=4,
-                                 description="PVSC (002) small architecture (~0.4 M parameters): the §III-D "
+                                 description="PVSC (002) small architecture (~2 M parameters): the §III-D "
                                              "stages sized for a CPU"))
