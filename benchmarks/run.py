@@ -44,6 +44,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "tokencom": ["--quick"],
     "pvsc": ["--quick"],
     "pvsc_side": ["--quick"],
+    "pvsc_rungs": ["--quick"],
     "tvc": ["--quick"],
     "fuzz": ["--quick"],
 }

@@ -6,6 +6,7 @@ one that fits.
 
     share_g = ⌊remaining budget · frames(g) / remaining frames⌋   (what earlier GOPs left over carries on)
     ladder  c_0 (best, most channel uses) … c_{n−1} (cheapest); pick the lowest index i with cost(c_i) ≤ share_g
+    then    (optional, :func:`descend`) a cheaper rung j > i that fits, when its expected loss is lower
 
 Every cost is exact (the GOP is coded and its PDUs counted as the link charges them), so a plan built with
 :func:`search` (galloping from the previous GOP's choice) or :func:`search_by_cost` (no previous choice:
@@ -124,3 +125,43 @@ def search_by_cost(n: int, cost: Callable[[int], int], share: int, probe: int) -
             else:
                 bad = m
     return good
+
+
+def descend(n: int, start: int, loss: Callable[[int], float], fits: Callable[[int], bool]) -> int:
+    """From a rung ``start`` that fits, the cheaper rung (index ≥ ``start``) with the least ``loss``: galloping
+    down the ladder (1, 2, 4, … rungs) while the loss falls and the rungs fit, then a discrete bisection of the
+    last bracket (the loss taken as unimodal there). A rung that does not fit is never returned. On a loss that
+    grows along the ladder (the usual case: a cheaper rung is a worse one) it costs two evaluations and returns
+    ``start``."""
+    cache: dict[int, float] = {}
+
+    def f(i: int) -> float:
+        if i not in cache:
+            cache[i] = loss(i)
+        return cache[i]
+
+    before, best, step = start, start, 1
+    end = n - 1  # the bracket's far end: the first rung that did not improve (or the ladder's end)
+    while best < n - 1:
+        j = min(best + step, n - 1)
+        if not fits(j):
+            end = j - 1  # the rungs before the one that does not fit
+            break
+        if f(j) >= f(best):
+            end = j
+            break
+        before, best, step = best, j, step * 2
+    # the minimum lies in [before, end]: bisect on the slope between neighbours
+    lo, hi = before, end
+    while hi - lo > 2:
+        m = (lo + hi) // 2
+        if not (fits(m) and fits(m + 1)):
+            break
+        if f(m) < f(m + 1):
+            hi = m + 1
+        else:
+            lo = m
+    for j in range(lo, hi + 1):
+        if j != best and fits(j) and f(j) < f(best):
+            best = j
+    return best

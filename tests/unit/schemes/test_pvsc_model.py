@@ -280,3 +280,38 @@ def test_first_gop_search_interpolates_on_cost():
     for share in (50, 500, 5000, 20_000):
         got = first_search(n, lambda i: bumpy[i], share, last_q)
         assert got is None or bumpy[got] <= share
+
+
+def test_descend_finds_the_cheaper_rung_with_the_least_loss():
+    """Rate control's walk down the ladder (``rate_choice=received``): two evaluations when a cheaper rung is
+    worse; the minimum of a valley below the start; never a rung that does not fit."""
+    from tokcom.schemes.ratecontrol import descend
+
+    n = 20
+    calls: list[int] = []
+
+    def rising(i: int) -> float:
+        calls.append(i)
+        return float(i)
+
+    assert descend(n, 3, rising, lambda i: True) == 3 and sorted(calls) == [3, 4]
+    for lo in range(3, n):  # a valley with its minimum at lo: found exactly (neighbours are checked)
+        assert descend(n, 3, lambda i, lo=lo: abs(i - lo) + 0.1 * (i > lo), lambda i: True) == lo
+    assert descend(n, 3, lambda i: -float(i), lambda i: i < 9) == 8  # falling loss: the cheapest that fits
+    assert descend(n, n - 1, lambda i: 0.0, lambda i: True) == n - 1
+    got = descend(n, 0, lambda i: -float(i), lambda i: i % 3 != 2)  # a gap in what fits ends the walk
+    assert got % 3 != 2
+    rng = np.random.default_rng(1)
+    for _ in range(200):  # random unimodal losses and fit thresholds: the best fitting rung, few evaluations
+        m, start = int(rng.integers(0, n)), int(rng.integers(0, n))
+        thr = int(rng.integers(start, n + 1))  # rungs start … thr − 1 fit
+        evals: list[int] = []
+
+        def valley(i: int, m=m, evals=evals) -> float:
+            evals.append(i)
+            return abs(i - m) * (1.0 if i < m else 1.5)
+
+        got = descend(n, start, valley, lambda i, thr=thr, start=start: i < max(thr, start + 1))
+        assert len(set(evals)) <= 12
+        ok = range(start, max(thr, start + 1))
+        assert got in ok and valley(got) == min(valley(i) for i in ok)

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tokcom.errors import WeightsUnavailable
+from tokcom.errors import InputError, WeightsUnavailable
 from tokcom.link.base import build_link
 from tokcom.pipeline import simulate
 from tokcom.schemes.base import build_scheme
@@ -323,11 +323,63 @@ def test_report_shows_rate_maps_and_rate_control(tmp_path):
 
 
 def test_quality_option_accepts_values_between_presets():
-    from tokcom.errors import InputError
-
     assert build_scheme("pvsc", {"weights": "random", "quality": 0.5}).config.quality == 0.5
     assert build_scheme("pvsc", {"weights": "random", "quality": 2.0}).config.quality == 2  # a preset
     assert build_scheme("pvsc", {"weights": "random", "quality": 1 / 3}).config.quality == 85 / 256  # 1/256 steps
     for bad in (4.5, -0.1, float("nan")):
         with pytest.raises(InputError):
             build_scheme("pvsc", {"weights": "random", "quality": bad})
+
+
+def test_simulated_reception_matches_the_receivers_decoding(clip):
+    """``rate_choice=received`` simulates the receiver: at a huge SNR its loss is that of the transmitter's own
+    reconstructions (the ideal channel, eqs. 22–24); at a low one it is not (an untrained decoder barely depends on its
+    symbols: only that it changes is checked); the noise is CN(0, N0) and the
+    same draw for every rung (a longer draw extends a shorter one)."""
+    from tokcom.schemes.pvsc import received
+    from tokcom.schemes.pvsc.ratecontrol import Candidate
+    from tokcom.schemes.pvsc.scheme import _frames_tensor
+
+    s = build_scheme("pvsc", {"weights": "random", "gop": 4})
+    model, _ = s.model()
+    state = build_link("awgn", {"snr_db": 6.0}).state(clip.info, Rate(cbr=1.0))
+    frames = _frames_tensor(clip.frames[:4], "cpu")
+    code = s._encode_gop(model, frames, 0, Candidate(2), 0.2, state.mcs, True, state, 0, (64, 80), True)
+    x_tx = torch.from_numpy(np.stack(code.x_tx)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    target = frames[:, :, :64, :80]
+    ideal = float((x_tx - target).abs().mean(dim=(1, 2, 3)).mean())
+    assert received.received_loss(model, frames, code, 300.0, 8.0, (64, 80), None) == pytest.approx(ideal, abs=5e-3)
+    assert abs(received.received_loss(model, frames, code, -10.0, 8.0, (64, 80), None) - ideal) > 5e-4
+    a, b = received.simulated_noise(1000, 0.0, 3), received.simulated_noise(50_000, 0.0, 3)
+    assert np.array_equal(a, b[:1000]) and not np.array_equal(a, received.simulated_noise(1000, 0.0, 4))
+    assert np.mean(np.abs(b) ** 2) == pytest.approx(1.0, rel=0.03)  # N0 = 1 at 0 dB
+    assert np.mean(np.abs(received.simulated_noise(50_000, 10.0, 3)) ** 2) == pytest.approx(0.1, rel=0.03)
+
+
+def test_received_choice_walks_down_only_within_the_budget(clip, monkeypatch):
+    """Rate control with ``rate_choice=received`` sends the rung with the lowest simulated loss among those that
+    fit — never one over the budget, never "I-frame only" unless nothing else fits — and reports the highest
+    that fitted; ``fit`` sends the highest; over the erasure link (no analog channel) both are ``fit``."""
+    from tokcom.schemes.pvsc import received
+
+    link = build_link("awgn", {"snr_db": 6.0})
+    state = link.state(clip.info, Rate(cbr=0.08))
+    monkeypatch.setattr(received, "received_loss", lambda model, frames, code, *a: code.candidate.quality + code.candidate.eta_scale)  # the cheaper, the better
+    got = {}
+    for choice in ("fit", "received"):
+        tx = build_scheme("pvsc", {"weights": "random", "gop": 4, "rate_choice": choice}).encode(
+            clip, state, np.random.default_rng(0))
+        uses = sum(link.packet_channel_uses(p) for p in tx.packets) + tx.symbols.size
+        assert uses <= state.channel_use_budget and uses == tx.report.channel_uses_planned
+        got[choice] = tx.report
+    fit, rec = got["fit"], got["received"]
+    assert fit.rate_choice == "fit" and rec.rate_choice == "received" and rec.choice_loss.startswith("l1")
+    assert [g.candidate for g in fit.gops] == [g.highest_fitting for g in fit.gops] and fit.gops[0].quality > 0
+    assert fit.gops[0].highest_fitting == rec.gops[0].highest_fitting
+    assert all(g.candidate == "q0 η×0" and g.expected_loss is not None for g in rec.gops)  # the cheapest with P-frames
+    erasure = build_link("erasure")
+    tx = build_scheme("pvsc", {"weights": "random", "gop": 4}).encode(clip, erasure.state(clip.info, Rate(cbr=0.3)),
+                                                                     np.random.default_rng(0))
+    assert tx.report.rate_choice == "fit" and all(g.expected_loss is None for g in tx.report.gops)
+    with pytest.raises(InputError, match="rate-choice"):
+        build_scheme("pvsc", {"rate_choice": "best"})

@@ -215,7 +215,25 @@ def parse_side(payload: bytes) -> SideInfo | None:
                     bytes(body[pos + nz:]))
 
 
-# --------------------------------------------------------------------------------------------- digital symbols
+# --------------------------------------------------------------------------------------------- symbols
+def sanitise_symbols(symbols: np.ndarray | None, clip: float) -> tuple[np.ndarray, int]:
+    """Symbols as complex64 with NaN/inf → 0 and magnitudes clipped to ``clip``; ``(symbols, how many were
+    changed)``. The receiver applies it to what arrives, the transmitter to what it sends before its buffer
+    update (eqs. 22–24), so that both ends decode the same values over an ideal channel."""
+    if symbols is None:
+        return np.zeros(0, np.complex64), 0
+    s = np.asarray(symbols)
+    if s.ndim != 1 or not (np.iscomplexobj(s) or np.issubdtype(s.dtype, np.number)):
+        return np.zeros(0, np.complex64), int(s.size)
+    s = s.astype(np.complex128, copy=True)
+    bad = ~(np.isfinite(s.real) & np.isfinite(s.imag))
+    s[bad] = 0
+    mag = np.abs(s)
+    over = mag > clip
+    s[over] *= clip / mag[over]
+    return s.astype(np.complex64), int(bad.sum() + over.sum())
+
+
 def _quantise_iq(symbols: np.ndarray, bits: int, clip: float) -> np.ndarray:
     """I and Q of ``symbols`` as uniform ``bits``-bit levels over [−clip, clip] (int64, I/Q interleaved)."""
     s = np.asarray(symbols, np.complex64)

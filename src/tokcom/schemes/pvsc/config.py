@@ -17,6 +17,8 @@ PAPER_RATE_SET: tuple[int, ...] = (0, 4, 8, 12, 16, 20, 24, 28, 36, 44, 52, 60, 
 # §IV-A: ω_t of the quality presets (one learnable channel-wise scaling vector set per preset)
 PAPER_OMEGAS: tuple[float, ...] = (0.001, 0.10, 0.21, 0.42, 0.88)
 PAPER_ETA = 0.2  # §IV-A: η of eqs. (14), (25)
+# §IV-A: eq. (27)'s weights — reconstruction (L1), perceptual (LPIPS), adversarial (hinge GAN)
+LAMBDA_REC, LAMBDA_PER, LAMBDA_ADV = 1.0, 0.8, 0.1
 PAD_MULTIPLE = 64  # y at 1/16, z at 1/64 of the frame: frames are padded (replicate) to a multiple of 64
 QUALITY_RESOLUTION = 256
 """A quality between two presets is sent (and used at both ends) in steps of 1/256 of the interval."""
@@ -197,6 +199,12 @@ class PvscConfig:
             two (e.g. 0.5: the scaling vectors interpolated, steps of 1/256); None: rate control picks per GOP
             the highest quality on its ladder (presets and :data:`QUALITY_RUNGS` rungs between neighbours) whose
             symbols and side information fit the budget (the best preset when there is no budget).
+        rate_choice: how rate control chooses among the rungs that fit: ``fit`` (the highest that fits, §III-C
+            as written) or ``received`` (the one whose reception the transmitter simulates at the link's SNR
+            with the lowest eq. (27) loss, walking down from the highest that fits;
+            :mod:`tokcom.schemes.pvsc.received`). They differ only where noisy symbols cost more than they
+            bring (low SNR); over a link without an analog channel, or with a fixed ``quality``, both are
+            ``fit``.
         eta: η of eq. (14) (None: the model's, 0.2).
         rate_map_codec: how the rate map k_t becomes b_k: ``arith`` (order-0 adaptive range coding in ẑ's
             stream, :mod:`tokcom.entropy.adaptive`), ``deflate`` (4-bit indices when ≤ 16 levels + raw DEFLATE,
@@ -216,6 +224,7 @@ class PvscConfig:
     seed: int = 0
     gop: int = 8
     quality: float | None = None
+    rate_choice: Literal["fit", "received"] = "fit"
     eta: float | None = None
     rate_map_codec: Literal["arith", "deflate", "png"] = "arith"
     side_mcs: Literal["link", "robust"] = "link"

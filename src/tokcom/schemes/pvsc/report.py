@@ -29,6 +29,8 @@ class GopPlan(Report):
     channel_uses: int
     budget_share: int | None
     candidates_tried: int
+    highest_fitting: str | None = None  # the highest rung that fitted (≠ candidate: rate_choice=received went lower)
+    expected_loss: float | None = None  # the chosen rung's simulated received eq. (27) loss (rate_choice=received)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class PvscEncodeReport(Report):
     qualities: tuple[float | None, ...]
     gops: tuple[GopPlan, ...]
     frames_tx: tuple[FrameTx, ...]
+    rate_choice: str = "fit"  # "fit" (the highest rung that fits) | "received" (by simulated reception)
+    choice_loss: str | None = None  # the loss rate_choice=received minimises, e.g. "l1+0.8·lpips-alex"
     paper: str = PAPER
 
 
@@ -135,6 +139,9 @@ def describe(record: Mapping[str, Any]) -> str:
     rc = {"budget": "rate control per GOP (highest quality that fits the budget)",
           "fixed": f"fixed quality {cfg.get('quality')}", "highest": "highest preset (no budget)"}.get(
         sr.get("rate_control", ""), "rate control")
+    if sr.get("rate_choice") == "received" and sr.get("rate_control") != "fixed":
+        rc += (f", lowered where the transmitter's simulated reception at the link SNR ({sr.get('choice_loss')}) "
+               "is better on a cheaper rung")
     return (f"PVSC {cfg.get('model', 'small')} model, weights {w}{trained}; GOP {cfg.get('gop')} (I-frame intra "
             f"codec, P-frames with temporal contexts); {rc}; η {sr.get('eta', cfg.get('eta'))}; rate map "
             f"{cfg.get('rate_map_codec')}; side information with the {cfg.get('side_mcs')} MCS; "

@@ -28,12 +28,13 @@ import numpy as np
 
 from tokcom.schemes.base import Scheme
 from tokcom.schemes.pvsc import bitstream as bs
+from tokcom.schemes.pvsc import received
 from tokcom.schemes.pvsc import report as pv_report
 from tokcom.schemes.pvsc.config import ARCHS, PAD_MULTIPLE, Z_LIMIT, PvscArch, PvscConfig
 from tokcom.schemes.pvsc.pictures import pictured_frames, rate_map_picture
 from tokcom.schemes.pvsc.ratecontrol import Candidate, ladder
 from tokcom.schemes.pvsc.report import FrameRx, FrameTx, GopPlan, PvscDecodeReport, PvscEncodeReport
-from tokcom.schemes.ratecontrol import gop_share, pdu_uses, search, search_by_cost
+from tokcom.schemes.ratecontrol import descend, gop_share, pdu_uses, search, search_by_cost
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
 from tokcom.video.transform import from_tensor, to_tensor
@@ -104,9 +105,21 @@ class GopCode:
     frame_index: list[int] = field(default_factory=list)
     symbols: list[np.ndarray] = field(default_factory=list)
     sym_pdus: list[bytes | None] = field(default_factory=list)  # digital carriage only
+    z_hats: list[Any] = field(default_factory=list)  # ẑ per sent frame (rate_choice=received simulates with it)
     x_tx: list[np.ndarray] = field(default_factory=list)
     stats: list[dict[str, Any]] = field(default_factory=list)
     channel_uses: int = 0
+
+
+@dataclass(frozen=True)
+class GopChoice:
+    """Rate control's answer for one GOP: the code sent (None: nothing fits), candidates encoded, the index of
+    the highest rung that fits, and the chosen rung's simulated received loss (``rate_choice=received``)."""
+
+    code: GopCode | None
+    tried: int
+    highest: int
+    loss: float | None
 
 
 def _frames_tensor(frames: np.ndarray, device: str):
@@ -118,24 +131,6 @@ def _frames_tensor(frames: np.ndarray, device: str):
 def _to_uint8(x, height: int, width: int) -> np.ndarray:
     """``[1, 3, Hp, Wp]`` in [-1, 1] → ``[H, W, 3]`` uint8 (the padding cropped; NaN → 128)."""
     return from_tensor(x[:, :, None, :height, :width])[0, 0]
-
-
-def sanitise_symbols(symbols: np.ndarray | None, clip: float) -> tuple[np.ndarray, int]:
-    """Symbols as complex64 with NaN/inf → 0 and magnitudes clipped to ``clip``; ``(symbols, how many were
-    changed)``. The receiver applies it to what arrives, the transmitter to what it sends before its buffer
-    update (eqs. 22–24), so that both ends decode the same values over an ideal channel."""
-    if symbols is None:
-        return np.zeros(0, np.complex64), 0
-    s = np.asarray(symbols)
-    if s.ndim != 1 or not (np.iscomplexobj(s) or np.issubdtype(s.dtype, np.number)):
-        return np.zeros(0, np.complex64), int(s.size)
-    s = s.astype(np.complex128, copy=True)
-    bad = ~(np.isfinite(s.real) & np.isfinite(s.imag))
-    s[bad] = 0
-    mag = np.abs(s)
-    over = mag > clip
-    s[over] *= clip / mag[over]
-    return s.astype(np.complex64), int(bad.sum() + over.sum())
 
 
 class PvscScheme(Scheme):
@@ -196,13 +191,15 @@ class PvscScheme(Scheme):
         remaining = budget
         kmaps: dict[int, np.ndarray] = {}  # sent rate maps (the report's picture)
         sym_total = 0
-        prev: int | None = None  # rate control's choice for the previous GOP
+        prev: int | None = None  # the highest rung that fitted the previous GOP (where the next search starts)
+        chooser = self._chooser(state, analog, (H, W))
         uses_total = 0
         for g, (start, n) in enumerate(self.gops(T)):
             frames = _frames_tensor(video.frames[start:start + n], self.device)
             share = None if budget is None else gop_share(remaining, T - start, n)
-            code, tried = self._plan_gop(model, frames, start, cands, prev, share, eta, mcs, analog, state,
-                                         sym_total, (H, W), keep_recon)
+            plan = self._plan_gop(model, frames, start, cands, prev, share, chooser, eta, mcs, analog, state,
+                                  sym_total, (H, W), keep_recon)
+            code, tried = plan.code, plan.tried
             if code is None:
                 gop_plans.append(GopPlan(gop=g, first_frame=start, frames=n, sent=False, candidate=None,
                                          quality=None, eta_scale=None, p_frames_sent=None, channel_uses=0,
@@ -212,7 +209,7 @@ class PvscScheme(Scheme):
                 if recon is not None and start > 0:
                     recon[start:start + n] = recon[start - 1]
                 continue
-            prev = cands.index(code.candidate)
+            prev = plan.highest
             for j, t in enumerate(code.frame_index):
                 side_idx = len(packets)
                 packets.append(Packet(code.sides[j], stream="side", seq=side_idx, mcs=mcs, priority=SIDE_PRIORITY))
@@ -247,7 +244,8 @@ class PvscScheme(Scheme):
             gop_plans.append(GopPlan(gop=g, first_frame=start, frames=n, sent=True, candidate=code.candidate.label,
                                      quality=code.candidate.quality, eta_scale=code.candidate.eta_scale,
                                      p_frames_sent=code.candidate.p_frames, channel_uses=code.channel_uses,
-                                     budget_share=share, candidates_tried=tried))
+                                     budget_share=share, candidates_tried=tried,
+                                     highest_fitting=cands[plan.highest].label, expected_loss=plan.loss))
         sym = np.concatenate(symbols).astype(np.complex64) if (analog and symbols) else (
             np.zeros(0, np.complex64) if analog else None)
         side_bits = int(sum(p.num_bits for p in packets if p.stream == "side"))
@@ -256,6 +254,8 @@ class PvscScheme(Scheme):
             params=winfo["params"], rate_set=tuple(arch.rates), eta=eta, gop=c.gop,
             carriage="analog" if analog else "digital",
             rate_control="fixed" if c.quality is not None else ("budget" if budget is not None else "highest"),
+            rate_choice="fit" if chooser is None else "received",
+            choice_loss=None if chooser is None else chooser.loss_name,
             side_mcs=mcs, rate_map_codec=c.rate_map_codec, channel_use_budget=budget,
             channel_uses_planned=uses_total, symbols=int(sym.size) if sym is not None else 0,
             side_bits=side_bits, source_bits=int(sum(p.num_bits for p in packets)),
@@ -268,10 +268,19 @@ class PvscScheme(Scheme):
                           artifacts=artifacts)
         return tx, recon
 
+    def _chooser(self, state: LinkState, analog: bool, size: tuple[int, int]) -> received.ReceivedChoice | None:
+        """How rate control scores rungs when it chooses by simulated reception (``rate_choice=received`` over
+        an analog channel with a known SNR, qualities not fixed), else None."""
+        c = self.config
+        if c.rate_choice != "received" or c.quality is not None or not analog or state.snr_db is None:
+            return None
+        return received.ReceivedChoice.build(state.snr_db, c.symbol_clip, size, self.device)
+
     def _plan_gop(self, model, frames, start: int, cands: tuple[Candidate, ...], prev: int | None, share: int | None,
-                  *args: Any) -> tuple[GopCode | None, int]:
-        """Rate control for one GOP: the best candidate whose exact channel uses fit ``share`` (the best of
-        all without a budget); ``(its code or None, candidates encoded)``."""
+                  chooser: received.ReceivedChoice | None, *args: Any) -> GopChoice:
+        """Rate control for one GOP: the highest candidate whose exact channel uses fit ``share`` (the best of
+        all without a budget); with a ``chooser``, the rung at or below it with the lowest simulated received
+        loss (:mod:`tokcom.schemes.pvsc.received`)."""
         cache: dict[int, GopCode] = {}
 
         def run(i: int) -> GopCode:
@@ -279,14 +288,31 @@ class PvscScheme(Scheme):
                 cache[i] = self._encode_gop(model, frames, start, cands[i], *args)
             return cache[i]
 
+        def fits(i: int) -> bool:
+            return share is None or run(i).channel_uses <= share
+
         if share is None:
-            return run(0), 1
-        if prev is None:  # the first GOP: no previous choice to start from
+            highest: int | None = 0
+        elif prev is None:  # the first GOP: no previous choice to start from
             last_q = max(i for i, c in enumerate(cands) if c.eta_scale == 1.0 and c.p_frames)
-            choice = search_by_cost(len(cands), lambda i: run(i).channel_uses, share, last_q)
+            highest = search_by_cost(len(cands), lambda i: run(i).channel_uses, share, last_q)
         else:
-            choice = search(len(cands), lambda i: run(i).channel_uses <= share, prev)
-        return (run(choice) if choice is not None else None), len(cache)
+            highest = search(len(cands), fits, prev)
+        if highest is None:
+            return GopChoice(None, len(cache), 0, None)
+        if chooser is None:
+            return GopChoice(run(highest), len(cache), highest, None)
+        losses: dict[int, float] = {}
+
+        def loss(i: int) -> float:
+            if i not in losses:
+                losses[i] = chooser.loss(model, frames, run(i))
+            return losses[i]
+
+        # only rungs that send the P-frames: a GOP of repeated I-frames decodes one frame in n (not a valid
+        # reception by the pipeline's rule), so "I-frame only" stays the budget's last resort
+        best = descend(len(cands), highest, loss, lambda i: cands[i].p_frames and fits(i))
+        return GopChoice(run(best), len(cache), highest, loss(best))
 
     def _encode_gop(self, model, frames, start: int, cand: Candidate, eta: float, mcs: Mcs | None, analog: bool,
                     state: LinkState, sym_offset: int, size: tuple[int, int], keep_recon: bool) -> GopCode:
@@ -316,6 +342,7 @@ class PvscScheme(Scheme):
             code.sides.append(side)
             code.frame_index.append(start + j)
             code.symbols.append(fc.symbols)
+            code.z_hats.append(fc.z_hat)
             code.sym_pdus.append(sym_pdu)
             rates = model.arch.rates
             k_bits, z_bits = 8 * len(k_bytes), 8 * len(z_bytes)
@@ -335,8 +362,8 @@ class PvscScheme(Scheme):
         decodes exactly that): clipped analog symbols, or the digital PDU's quantised I/Q."""
         c = self.config
         if analog:
-            return lambda sym: sanitise_symbols(sym, c.symbol_clip)[0]
-        return lambda sym: bs.digital_symbols(sanitise_symbols(sym, c.symbol_clip)[0], c.digital_bits)
+            return lambda sym: bs.sanitise_symbols(sym, c.symbol_clip)[0]
+        return lambda sym: bs.digital_symbols(bs.sanitise_symbols(sym, c.symbol_clip)[0], c.digital_bits)
 
     # -- receiver -----------------------------------------------------------------------------------------
     def decode(self, rx: Reception, rng: np.random.Generator) -> Decoded:
@@ -419,7 +446,7 @@ class PvscScheme(Scheme):
                        frames_decoded=int(decoded.sum()))
 
     def _sanitise(self, symbols: np.ndarray | None) -> tuple[np.ndarray, int]:
-        return sanitise_symbols(symbols, self.config.symbol_clip)
+        return bs.sanitise_symbols(symbols, self.config.symbol_clip)
 
     def _check_side(self, model, si: bs.SideInfo, intra: bool, grid: tuple[int, int], z_shape: tuple[int, ...],
                     nq: int):

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from tokcom.errors import InputError
-from tokcom.schemes.pvsc.config import PvscArch, get_arch
+from tokcom.schemes.pvsc.config import LAMBDA_ADV, LAMBDA_PER, LAMBDA_REC, PvscArch, get_arch
 from tokcom.schemes.pvsc.model import PvscModel
 from tokcom.train.losses import psnr_db
 from tokcom.train.model import StepContext, StepOutput, TrainableModel
@@ -161,8 +161,6 @@ class PvscTrainable(TrainableModel):
 
 
 # --------------------------------------------------------------------------------------------- recipes
-_PAPER_LOSS = {"l1": 1.0, "lpips_vgg": 0.8}  # λ_rec, λ_per (§IV-A)
-_ADV = 0.1  # λ_adv
 
 
 def _losses(perc: str, branch: str, gan: bool, pairs: tuple[str, ...] = ("", "ideal", "tx")) -> dict[str, float]:
@@ -171,10 +169,10 @@ def _losses(perc: str, branch: str, gan: bool, pairs: tuple[str, ...] = ("", "id
     names = ("",) if branch == "ideal" else pairs
     for p in names:
         pre = f"{p}." if p else ""
-        out[f"{pre}l1"] = 1.0
-        out[f"{pre}{perc}"] = 0.8
+        out[f"{pre}l1"] = LAMBDA_REC
+        out[f"{pre}{perc}"] = LAMBDA_PER
         if gan:
-            out[f"{pre}gan"] = _ADV
+            out[f"{pre}gan"] = LAMBDA_ADV
     return out
 
 

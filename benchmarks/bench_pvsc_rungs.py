@@ -1,0 +1,83 @@
+"""PVSC's low rate-control rungs over SNR: what each would cost and how its reception scores, for one GOP.
+
+Usage::
+
+    python benchmarks/bench_pvsc_rungs.py [CLIP] [--size 256x256] [--frames 8] [--snrs -4,-2,0,2,6]
+                                          [--rungs 4] [--vgg-frames 4] [--quick]
+
+CLIP defaults to the bundled sample clip; ``--quick``: 64², 4 frames, two SNRs, no LPIPS-vgg.
+For the ``--rungs`` cheapest rungs that still send the P-frames (``q0``, ``q0 η×0.5``, ``q0 η×0.25``,
+``q0 η×0``: the ones rate control reaches at low SNR) and each SNR: the GOP's exact channel uses with the
+side link's MCS at that SNR, and the scores of the reception the transmitter simulates
+(:mod:`tokcom.schemes.pvsc.received`: AWGN at the SNR, the receiver's decoder) — L1, LPIPS-alex, eq. (27)'s
+``L1 + 0.8·LPIPS-alex`` (what ``rate_choice=received`` minimises) and LPIPS-vgg on the first ``--vgg-frames``
+frames (what point 6 of the issue measures). It shows whether the metrics agree on which rung is better, and
+how a rung's score moves with the SNR. Prints one line per (SNR, rung) and, last, one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from tokcom.link.base import build_link
+from tokcom.metrics.perceptual import get_net, weights_unavailable
+from tokcom.schemes.base import build_scheme
+from tokcom.schemes.pvsc import received
+from tokcom.schemes.pvsc.config import LAMBDA_PER, LAMBDA_REC
+from tokcom.schemes.pvsc.ratecontrol import ladder
+from tokcom.schemes.pvsc.scheme import _frames_tensor
+from tokcom.types import Rate
+from tokcom.video import read_video, samples
+
+
+def measure(clip: str, size: str, frames: int, snrs: list[float], rungs: int, vgg_frames: int) -> list[dict]:
+    import torch
+
+    video = read_video(clip, frames=frames, size=size)
+    h, w = video.info.height, video.info.width
+    scheme = build_scheme("pvsc", {"gop": frames})
+    model, _ = scheme.model()
+    alex = get_net("lpips-alex", "cpu")
+    vgg = get_net("lpips-vgg", "cpu") if vgg_frames > 0 and not weights_unavailable("lpips-vgg") else None
+    x = _frames_tensor(video.frames, "cpu")
+    cands = [c for c in ladder(model.arch.num_qualities) if c.p_frames][-rungs:]
+    rows = []
+    for snr in snrs:
+        state = build_link("awgn", {"snr_db": snr}).state(video.info, Rate(cbr=1.0))
+        for cand in cands:
+            code = scheme._encode_gop(model, x, 0, cand, scheme.eta(model.arch), scheme.side_mcs(state), True, state,
+                                      0, (h, w), False)
+            with torch.no_grad():
+                xr = received.simulated_reception(model, x, code, snr, scheme.config.symbol_clip, (h, w))
+                tg = x[:, :, :h, :w]
+                row = {"snr_db": snr, "rung": cand.label, "channel_uses": code.channel_uses,
+                       "l1": float((xr - tg).abs().mean()), "lpips_alex": float(alex(xr, tg).mean())}
+                row["eq27"] = LAMBDA_REC * row["l1"] + LAMBDA_PER * row["lpips_alex"]
+                if vgg is not None:
+                    row["lpips_vgg"] = float(vgg(xr[:vgg_frames], tg[:vgg_frames]).mean())
+            rows.append(row)
+            print(f"{snr:+g} dB {cand.label:>12}: {code.channel_uses:6d} uses  L1 {row['l1']:.4f}  "
+                  f"LPIPS-alex {row['lpips_alex']:.4f}  eq27 {row['eq27']:.4f}"
+                  + (f"  LPIPS-vgg {row['lpips_vgg']:.4f}" if "lpips_vgg" in row else ""), flush=True)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("clip", nargs="?", default=None, help="a video file (default: the bundled sample clip)")
+    ap.add_argument("--size", default="256x256")
+    ap.add_argument("--frames", type=int, default=8)
+    ap.add_argument("--snrs", default="-4,-2,0,2,6")
+    ap.add_argument("--rungs", type=int, default=4)
+    ap.add_argument("--vgg-frames", type=int, default=4)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    clip = a.clip or str(samples.path("bikes"))
+    size, frames, snrs, vgg = ("64x64", 4, "-2,6", 0) if a.quick else (a.size, a.frames, a.snrs, a.vgg_frames)
+    rows = measure(clip, size, frames, [float(v) for v in snrs.split(",")], a.rungs, vgg)
+    print(json.dumps({"clip": clip, "size": size, "frames": frames, "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
