@@ -102,8 +102,8 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     s = build_scheme("pvsc", {"weights": str(export)})
     _, info = s.model()
     assert info["trained"] and s.weights()["pvsc-small"] == meta["sha256"]
-    # the multi-SNR fine-tune (the shipped model's last step) starts from an export: distilled heads only
-    for i, stage in enumerate(spec.recipe("multisnr").stages):
+    # the multi-SNR fine-tunes (the shipped model's last steps) start from an export: distilled heads only
+    for i, stage in enumerate((*spec.recipe("multisnr").stages, *spec.recipe("multisnr-joint").stages)):
         st = replace(stage, steps=2, frames=min(stage.frames, 3), warmup=1)
         out = tmp_path / f"m{i}"
         res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=Recipe(stage.name, (st,)),

@@ -214,13 +214,19 @@ SMALL_RECIPE = _recipe("default", "lpips_alex", (7000, 1000, 1200, 300, 200), 5e
                        "the paper's stages on a CPU budget: 128² crops, GOP 2→5, LPIPS-alex, lr 5e-4 / 5e-5")
 
 
+def _multisnr_options(snr_db: tuple[float, float]) -> dict:
+    """Stage options of the multi-SNR fine-tunes: the full branch over AWGN at an SNR drawn per step from
+    ``snr_db`` (uniform in dB), STE quantisation, the distilled rate set (an export has only its heads)."""
+    return {"branch": "full", "quantization": "ste", "channel": "awgn", "rate_set": "distilled",
+            "snr_db": list(snr_db)}
+
+
 def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr_fine: float,
                      frames: tuple[int, int], snr_db: tuple[float, float], **geometry: int) -> Recipe:
     """A fine-tune of an exported model (``--init-from``) over a range of AWGN SNRs, one drawn per step:
     F_tx / F_rx first, then everything at a lower lr, without the adversarial term (a fresh discriminator
     would need its own warm-up), on the distilled rate set (an export has only its heads)."""
-    full = {"branch": "full", "quantization": "ste", "channel": "awgn", "rate_set": "distilled",
-            "snr_db": list(snr_db)}
+    full = _multisnr_options(snr_db)
     return Recipe(name, (
         Stage("channel-multisnr", steps[0], lr=lr, warmup=max(1, min(50, steps[0] // 20)), frames=frames[0],
               train=("f_tx", "f_rx"), losses=_losses(perc, "full", False, ("", "tx")), options=full,
@@ -232,17 +238,33 @@ def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr
         betas=(0.9, 0.999))
 
 
-# session 8: the shipped pvsc-small = the small recipe's 10-dB model + this fine-tune (--init-from its export)
+def _multisnr_joint_recipe(name: str, perc: str, steps: int, lr: float, frames: int,
+                           snr_db: tuple[float, float], **geometry: int) -> Recipe:
+    """A further joint stage from a multi-SNR export (``--init-from``): everything, a fresh optimizer with a short
+    warm-up, the same SNR range, no adversarial term."""
+    return Recipe(name, (
+        Stage("joint-multisnr", steps, lr=lr, warmup=50, frames=frames, losses=_losses(perc, "full", False),
+              options=_multisnr_options(snr_db), reset_optimizer=True, **geometry),
+    ), description=f"a further joint fine-tune over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB from "
+                   "a multi-SNR export (no GAN; distilled rate set)", betas=(0.9, 0.999))
+
+
+# the shipped pvsc-small = the small recipe's 10-dB model (session 7) + `multisnr` (session 8, --init-from its
+# export) + `multisnr-joint` (session 9, --init-from that export, --max-minutes 95: 2725 of the 3000 steps)
 MULTISNR_SMALL = _multisnr_recipe("multisnr", "lpips_alex", (1500, 1000), 2e-4, 5e-5, (4, 5), (-4.0, 14.0))
 MULTISNR_PAPER = _multisnr_recipe("multisnr", "lpips_vgg", (50_000, 50_000), 1e-4, 1e-5, (7, 7), (-4.0, 14.0))
+MULTISNR_JOINT_SMALL = _multisnr_joint_recipe("multisnr-joint", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0))
+MULTISNR_JOINT_PAPER = _multisnr_joint_recipe("multisnr-joint", "lpips_vgg", 50_000, 1e-5, 7, (-4.0, 14.0))
 
 register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
-                                 {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER},
+                                 {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER,
+                                  "multisnr-joint": MULTISNR_JOINT_PAPER},
                                  frames=7, crop=256, batch=8,
                                  description="PVSC (002) paper architecture, C_y = C_z = 128: the three-stage "
                                              "recipe of §III-D"))
 register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-small", "small", **opts),
-                                 {"default": SMALL_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_SMALL},
+                                 {"default": SMALL_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_SMALL,
+                                  "multisnr-joint": MULTISNR_JOINT_SMALL},
                                  frames=5, crop=128, batch=4,
                                  description="PVSC (002) small architecture (~2 M parameters): the §III-D "
                                              "stages sized for a CPU"))
