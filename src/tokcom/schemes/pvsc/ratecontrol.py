@@ -12,9 +12,11 @@ the highest quality whose symbols and side information fit the GOP's share of th
             (0, 0, I-frame only)         the P-frames are not sent (the receiver repeats the I-frame)
             —                            nothing fits: the GOP is not sent
 
-The GOP's share of the budget and the search are :mod:`tokcom.schemes.ratecontrol`'s (shared with tvc): the
-search gallops from the previous GOP's choice towards better (or cheaper) candidates and bisects the last step; every cost is exact (the GOP is encoded and its PDUs counted as the link charges them), so
-the plan never exceeds the budget. The first GOP has no previous choice: the shared ``search_by_cost`` tries
+The GOP's share of the budget and the searches are :mod:`tokcom.schemes.ratecontrol`'s (shared with tvc): the
+search gallops from the previous GOP's highest fitting rung towards better (or cheaper) candidates and bisects
+the last step; every cost is exact (the GOP is encoded and its PDUs counted as the link charges them), so the
+plan never exceeds the budget. With ``rate_choice=received`` ``descend`` then walks down from the highest rung
+that fits to the one whose simulated reception scores best (:mod:`tokcom.schemes.pvsc.received`). The first GOP has no previous choice: the shared ``search_by_cost`` tries
 the best preset, then q0, then interpolates on the logarithm of the measured costs between the last rung that did not
 fit and the first that did (regula falsi with a bisection fallback) — about 4–5 GOP encodes instead of 10.
 """
@@ -57,4 +59,3 @@ def ladder(num_qualities: int, fixed_quality: float | None = None, rungs: int = 
     low = qs[-1]
     return (*(Candidate(q) for q in qs), Candidate(low, 0.5), Candidate(low, 0.25), Candidate(low, 0.0),
             Candidate(low, 0.0, False))
-

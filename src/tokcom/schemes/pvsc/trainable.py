@@ -161,8 +161,6 @@ class PvscTrainable(TrainableModel):
 
 
 # --------------------------------------------------------------------------------------------- recipes
-
-
 def _losses(perc: str, branch: str, gan: bool, pairs: tuple[str, ...] = ("", "ideal", "tx")) -> dict[str, float]:
     """Eq. (27)'s weights over the reconstructions of a branch (the main pair is x̂ or x̂^ideal)."""
     out: dict[str, float] = {"rate": 1.0}
@@ -221,6 +219,13 @@ def _multisnr_options(snr_db: tuple[float, float]) -> dict:
             "snr_db": list(snr_db)}
 
 
+def _joint_multisnr_stage(perc: str, steps: int, lr: float, frames: int, snr_db: tuple[float, float],
+                          warmup: int = 0, reset_optimizer: bool = False, **geometry: int) -> Stage:
+    """Everything trained over the multi-SNR channel, the three reconstructions, no adversarial term."""
+    return Stage("joint-multisnr", steps, lr=lr, warmup=warmup, frames=frames, losses=_losses(perc, "full", False),
+                 options=_multisnr_options(snr_db), reset_optimizer=reset_optimizer, **geometry)
+
+
 def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr_fine: float,
                      frames: tuple[int, int], snr_db: tuple[float, float], **geometry: int) -> Recipe:
     """A fine-tune of an exported model (``--init-from``) over a range of AWGN SNRs, one drawn per step:
@@ -231,8 +236,7 @@ def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr
         Stage("channel-multisnr", steps[0], lr=lr, warmup=max(1, min(50, steps[0] // 20)), frames=frames[0],
               train=("f_tx", "f_rx"), losses=_losses(perc, "full", False, ("", "tx")), options=full,
               reset_optimizer=True, **geometry),
-        Stage("joint-multisnr", steps[1], lr=lr_fine, warmup=0, frames=frames[1],
-              losses=_losses(perc, "full", False), options=full, **geometry),
+        _joint_multisnr_stage(perc, steps[1], lr_fine, frames[1], snr_db, **geometry),
     ), description=f"fine-tune over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB per step: F_tx/F_rx, "
                    "then everything at a lower lr (no GAN; distilled rate set) — the shipped pvsc-small's last step",
         betas=(0.9, 0.999))
@@ -242,10 +246,8 @@ def _multisnr_joint_recipe(name: str, perc: str, steps: int, lr: float, frames: 
                            snr_db: tuple[float, float], **geometry: int) -> Recipe:
     """A further joint stage from a multi-SNR export (``--init-from``): everything, a fresh optimizer with a short
     warm-up, the same SNR range, no adversarial term."""
-    return Recipe(name, (
-        Stage("joint-multisnr", steps, lr=lr, warmup=50, frames=frames, losses=_losses(perc, "full", False),
-              options=_multisnr_options(snr_db), reset_optimizer=True, **geometry),
-    ), description=f"a further joint fine-tune over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB from "
+    return Recipe(name, (_joint_multisnr_stage(perc, steps, lr, frames, snr_db, warmup=50, reset_optimizer=True,
+                                               **geometry),), description=f"a further joint fine-tune over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB from "
                    "a multi-SNR export (no GAN; distilled rate set)", betas=(0.9, 0.999))
 
 
