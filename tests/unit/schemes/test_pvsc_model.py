@@ -4,6 +4,8 @@ entropy coder bit-exact, b_k lossless), the digital symbol PDUs, and rate-set di
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -204,16 +206,30 @@ def test_distilled_state_keeps_only_the_rate_set():
 
 
 def test_rate_control_ladder_and_search():
-    from tokcom.schemes.pvsc.ratecontrol import ladder
+    from tokcom.schemes.pvsc.ratecontrol import Candidate, ladder
     from tokcom.schemes.ratecontrol import gop_share, search
 
-    lad = ladder(5, rungs=1)
+    lad = ladder(5, rungs=1, kind="quality")
     assert [c.label for c in lad] == ["q4", "q3", "q2", "q1", "q0", "q0 η×0.5", "q0 η×0.25", "q0 η×0",
                                       "q0 η×0 I-only"]
-    assert [c.label for c in ladder(5, 2)][:2] == ["q2", "q2 η×0.5"]
-    assert [c.label for c in ladder(5, 0.5)][:2] == ["q0.5", "q0.5 η×0.5"]
-    fine = [c.quality for c in ladder(5) if c.eta_scale == 1.0]  # the default: 8 rungs per preset interval
+    assert [c.label for c in ladder(5, rungs=1)] == [  # the default: η lowered at the knee (q1) first
+        "q4", "q3", "q2", "q1", "q1 η×0.875", "q1 η×0.75", "q1 η×0.625", "q1 η×0.5", "q1 η×0.375", "q1 η×0.25",
+        "q0.5 η×0.375", "q0.5 η×0.25", "q0.5 η×0.125", "q0.25 η×0.125", "q0 η×0", "q0 η×0 I-only"]
+    for kind in ("eta", "quality"):  # a fixed quality: the same short ladder on both
+        assert [c.label for c in ladder(5, 2, kind=kind)][:2] == ["q2", "q2 η×0.5"]
+        assert [c.label for c in ladder(5, 0.5, kind=kind)] == ["q0.5", "q0.5 η×0.5", "q0.5 η×0.25", "q0.5 η×0",
+                                                                 "q0.5 η×0 I-only"]
+        lad = ladder(5, kind=kind)
+        # from best to cheapest: the quality never rises, and at one quality η falls; the last two are k = 0
+        assert all(b.quality <= a.quality and (b.quality < a.quality or b.eta_scale < a.eta_scale)
+                   for a, b in itertools.pairwise(lad[:-1]))
+        assert lad[-2] == Candidate(0, 0.0) and lad[-1] == Candidate(0, 0.0, False) and len(set(lad)) == len(lad)
+    with pytest.raises(ValueError, match="ladder"):
+        ladder(5, kind="fastest")
+    assert len(ladder(2)) == len(ladder(2, kind="quality"))  # no preset below the knee: the quality ladder
+    fine = [c.quality for c in ladder(5, kind="quality") if c.eta_scale == 1.0]  # 8 rungs per preset interval
     assert len(fine) == 33 and fine[0] == 4 and fine[-1] == 0 and fine[-2] == 0.125
+    assert [c.quality for c in ladder(5) if c.eta_scale == 1.0] == fine[:25]  # the eta ladder's stop at q1
     assert fine == sorted(fine, reverse=True) and len(set(fine)) == len(fine) and all(isinstance(q, int) for q in fine[::8])
     assert gop_share(1000, 10, 4) == 400 and gop_share(-5, 10, 4) == 0 and gop_share(7, 0, 4) == 7
     for n in range(1, 10):
@@ -254,7 +270,7 @@ def test_first_gop_search_interpolates_on_cost():
     from tokcom.schemes.pvsc.ratecontrol import ladder
     from tokcom.schemes.ratecontrol import search_by_cost as first_search
 
-    lad = ladder(5)
+    lad = ladder(5, kind="quality")
     n, last_q = len(lad), 32
     rng = np.random.default_rng(0)
     worst = 0

@@ -383,3 +383,31 @@ def test_received_choice_walks_down_only_within_the_budget(clip, monkeypatch):
     assert tx.report.rate_choice == "fit" and all(g.expected_loss is None for g in tx.report.gops)
     with pytest.raises(InputError, match="rate-choice"):
         build_scheme("pvsc", {"rate_choice": "best"})
+
+
+def test_each_ladder_chooses_from_its_own_rungs(clip):
+    """``ladder=eta`` (the default) lowers η at q1 before it goes below q1; ``ladder=quality`` lowers the
+    quality down to q0 first. Either way the chosen rungs are the ladder's, within the budget, and reported."""
+    from tokcom.schemes.pvsc.ratecontrol import ladder
+
+    link = build_link("awgn", {"snr_db": 6.0})
+    top = build_scheme("pvsc", {"weights": "random", "gop": 8, "quality": 1}).encode(
+        clip, link.state(clip.info, Rate(cbr=5.0)), np.random.default_rng(0)).report.channel_uses_planned
+    picks = {}
+    for kind in ("eta", "quality"):
+        s = build_scheme("pvsc", {"weights": "random", "gop": 8, "ladder": kind})
+        rungs = {c.label: c for c in ladder(5, kind=kind)}
+        picks[kind] = []
+        for frac in (0.9, 0.7, 0.5, 0.3):  # budgets below q1's cost: the two ladders differ there
+            state = link.state(clip.info, Rate(cbr=frac * top / (clip.frames.size)))
+            tx = s.encode(clip, state, np.random.default_rng(0))
+            uses = sum(link.packet_channel_uses(p) for p in tx.packets) + tx.symbols.size
+            assert uses <= state.channel_use_budget and tx.report.ladder == kind
+            (g,) = tx.report.gops
+            assert g.candidate in rungs and g.highest_fitting in rungs
+            picks[kind].append(rungs[g.candidate])
+    # eta: below q1 at full η only by lowering η; quality: η is lowered only at q0
+    assert all(c.quality >= 1 or c.eta_scale < 1 for c in picks["eta"]) and any(
+        c.quality == 1 and 0 < c.eta_scale < 1 for c in picks["eta"])
+    assert all(c.eta_scale == 1 or c.quality == 0 for c in picks["quality"])
+    assert picks["eta"] != picks["quality"]

@@ -199,6 +199,9 @@ class PvscConfig:
             two (e.g. 0.5: the scaling vectors interpolated, steps of 1/256); None: rate control picks per GOP
             the highest quality on its ladder (presets and :data:`QUALITY_RUNGS` rungs between neighbours) whose
             symbols and side information fit the budget (the best preset when there is no budget).
+        ladder: rate control's candidates below the best preset (:mod:`tokcom.schemes.pvsc.ratecontrol`):
+            ``eta`` (the qualities down to preset q1, then η lowered at q1, then a few low rungs; chosen on the
+            validation clips) or ``quality`` (all qualities down to q0, then η lowered at q0; session 8's).
         rate_choice: how rate control chooses among the rungs that fit: ``fit`` (the highest that fits, §III-C
             as written) or ``received`` (the one whose reception the transmitter simulates at the link's SNR
             with the lowest eq. (27) loss, walking down from the highest that fits;
@@ -224,6 +227,7 @@ class PvscConfig:
     seed: int = 0
     gop: int = 8
     quality: float | None = None
+    ladder: Literal["eta", "quality"] = "eta"
     rate_choice: Literal["fit", "received"] = "fit"
     eta: float | None = None
     rate_map_codec: Literal["arith", "deflate", "png"] = "arith"

@@ -77,6 +77,7 @@ class PvscEncodeReport(Report):
     gops: tuple[GopPlan, ...]
     frames_tx: tuple[FrameTx, ...]
     rate_choice: str = "fit"  # "fit" (the highest rung that fits) | "received" (by simulated reception)
+    ladder: str = "eta"  # rate control's candidates: "eta" | "quality" (ratecontrol.ladder) | "fixed" (a quality)
     choice_loss: str | None = None  # the loss rate_choice=received minimises, e.g. "l1+0.8·lpips-alex"
     paper: str = PAPER
 
@@ -136,7 +137,8 @@ def describe(record: Mapping[str, Any]) -> str:
     sr = record.get("scheme_report", {})
     w = sr.get("weights") or cfg.get("weights")
     trained = "" if sr.get("trained", True) else " (untrained: random initialisation)"
-    rc = {"budget": "rate control per GOP (highest quality that fits the budget)",
+    rc = {"budget": f"rate control per GOP (highest rung that fits the budget on the {sr.get('ladder', 'quality')} "
+                    "ladder)",
           "fixed": f"fixed quality {cfg.get('quality')}", "highest": "highest preset (no budget)"}.get(
         sr.get("rate_control", ""), "rate control")
     if sr.get("rate_choice") == "received" and sr.get("rate_control") != "fixed":

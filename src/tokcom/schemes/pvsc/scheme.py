@@ -180,7 +180,7 @@ class PvscScheme(Scheme):
         analog = state.snr_db is not None  # a link with an analog channel (awgn, rayleigh); erasure has none
         mcs = self.side_mcs(state)
         budget = state.channel_use_budget
-        cands = ladder(arch.num_qualities, c.quality)
+        cands = ladder(arch.num_qualities, c.quality, kind=c.ladder)
         eta = self.eta(arch)
         packets: list[Packet] = []
         symbols: list[np.ndarray] = []
@@ -254,6 +254,7 @@ class PvscScheme(Scheme):
             params=winfo["params"], rate_set=tuple(arch.rates), eta=eta, gop=c.gop,
             carriage="analog" if analog else "digital",
             rate_control="fixed" if c.quality is not None else ("budget" if budget is not None else "highest"),
+            ladder=c.ladder if c.quality is None else "fixed",
             rate_choice="fit" if chooser is None else "received",
             choice_loss=None if chooser is None else chooser.loss_name,
             side_mcs=mcs, rate_map_codec=c.rate_map_codec, channel_use_budget=budget,
