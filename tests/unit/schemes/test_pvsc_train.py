@@ -103,7 +103,9 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     _, info = s.model()
     assert info["trained"] and s.weights()["pvsc-small"] == meta["sha256"]
     # the multi-SNR fine-tunes (the shipped model's last steps) start from an export: distilled heads only
-    for i, stage in enumerate((*spec.recipe("multisnr").stages, *spec.recipe("multisnr-joint").stages)):
+    stages = (*spec.recipe("multisnr").stages, *spec.recipe("multisnr-joint").stages,
+              *spec.recipe("multisnr-joint-vgg").stages)
+    for i, stage in enumerate(stages):
         st = replace(stage, steps=2, frames=min(stage.frames, 3), warmup=1)
         out = tmp_path / f"m{i}"
         res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=Recipe(stage.name, (st,)),
@@ -112,6 +114,10 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
         assert res.status == "done" and res.steps == 2
         log = [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x]
         assert all(-4 <= r["snr_db"] <= 14 for r in log) and "psnr_rx" in log[-1] and "gan" not in log[-1]
+        terms = dict(stage.losses)
+        assert set(terms) <= set(log[-1])  # every term of eq. (27) the stage weighs is computed
+        if stage.name.endswith("-vgg"):  # LPIPS-VGG on the main pair x̂ only
+            assert {"lpips_vgg", "tx.lpips_alex", "ideal.lpips_alex"} <= set(terms) and "lpips_alex" not in terms
         export = res.export
 
 

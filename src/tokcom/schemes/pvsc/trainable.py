@@ -161,14 +161,16 @@ class PvscTrainable(TrainableModel):
 
 
 # --------------------------------------------------------------------------------------------- recipes
-def _losses(perc: str, branch: str, gan: bool, pairs: tuple[str, ...] = ("", "ideal", "tx")) -> dict[str, float]:
-    """Eq. (27)'s weights over the reconstructions of a branch (the main pair is x̂ or x̂^ideal)."""
+def _losses(perc: str, branch: str, gan: bool, pairs: tuple[str, ...] = ("", "ideal", "tx"),
+            main_perc: str | None = None) -> dict[str, float]:
+    """Eq. (27)'s weights over the reconstructions of a branch (the main pair is x̂ or x̂^ideal); ``main_perc``:
+    another perceptual network on the main pair only."""
     out: dict[str, float] = {"rate": 1.0}
     names = ("",) if branch == "ideal" else pairs
     for p in names:
         pre = f"{p}." if p else ""
         out[f"{pre}l1"] = LAMBDA_REC
-        out[f"{pre}{perc}"] = LAMBDA_PER
+        out[f"{pre}{(main_perc or perc) if not p else perc}"] = LAMBDA_PER
         if gan:
             out[f"{pre}gan"] = LAMBDA_ADV
     return out
@@ -220,10 +222,12 @@ def _multisnr_options(snr_db: tuple[float, float]) -> dict:
 
 
 def _joint_multisnr_stage(perc: str, steps: int, lr: float, frames: int, snr_db: tuple[float, float],
-                          warmup: int = 0, reset_optimizer: bool = False, **geometry: int) -> Stage:
+                          warmup: int = 0, reset_optimizer: bool = False, main_perc: str | None = None,
+                          name: str = "joint-multisnr", **geometry: int) -> Stage:
     """Everything trained over the multi-SNR channel, the three reconstructions, no adversarial term."""
-    return Stage("joint-multisnr", steps, lr=lr, warmup=warmup, frames=frames, losses=_losses(perc, "full", False),
-                 options=_multisnr_options(snr_db), reset_optimizer=reset_optimizer, **geometry)
+    return Stage(name, steps, lr=lr, warmup=warmup, frames=frames,
+                 losses=_losses(perc, "full", False, main_perc=main_perc), options=_multisnr_options(snr_db),
+                 reset_optimizer=reset_optimizer, **geometry)
 
 
 def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr_fine: float,
@@ -243,20 +247,28 @@ def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr
 
 
 def _multisnr_joint_recipe(name: str, perc: str, steps: int, lr: float, frames: int,
-                           snr_db: tuple[float, float], **geometry: int) -> Recipe:
+                           snr_db: tuple[float, float], main_perc: str | None = None, **geometry: int) -> Recipe:
     """A further joint stage from a multi-SNR export (``--init-from``): everything, a fresh optimizer with a short
-    warm-up, the same SNR range, no adversarial term."""
+    warm-up, the same SNR range, no adversarial term; ``main_perc``: the main pair's perceptual network."""
+    stage = "joint-multisnr" + ("" if main_perc is None else "-" + main_perc.split("_")[-1])
+    on_main = "" if main_perc is None else f", {main_perc.replace('_', '-').upper()} on x̂"
     return Recipe(name, (_joint_multisnr_stage(perc, steps, lr, frames, snr_db, warmup=50, reset_optimizer=True,
-                                               **geometry),), description=f"a further joint fine-tune over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB from "
-                   "a multi-SNR export (no GAN; distilled rate set)", betas=(0.9, 0.999))
+                                               main_perc=main_perc, name=stage, **geometry),),
+                  description=f"a further joint fine-tune over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB "
+                              f"from a multi-SNR export (no GAN; distilled rate set{on_main})", betas=(0.9, 0.999))
 
 
 # the shipped pvsc-small = the small recipe's 10-dB model (session 7) + `multisnr` (session 8, --init-from its
 # export) + `multisnr-joint` (session 9, --init-from that export, --max-minutes 95: 2725 of the 3000 steps)
+# + `multisnr-joint-vgg` (session 10, --init-from that export, --max-minutes 90: 654 of the 3000 steps)
 MULTISNR_SMALL = _multisnr_recipe("multisnr", "lpips_alex", (1500, 1000), 2e-4, 5e-5, (4, 5), (-4.0, 14.0))
 MULTISNR_PAPER = _multisnr_recipe("multisnr", "lpips_vgg", (50_000, 50_000), 1e-4, 1e-5, (7, 7), (-4.0, 14.0))
 MULTISNR_JOINT_SMALL = _multisnr_joint_recipe("multisnr-joint", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0))
 MULTISNR_JOINT_PAPER = _multisnr_joint_recipe("multisnr-joint", "lpips_vgg", 50_000, 1e-5, 7, (-4.0, 14.0))
+# session 10: the same stage with the paper's (and the evaluation's) LPIPS-VGG on the main pair x̂ — LPIPS-alex on
+# the ideal and tx pairs keeps a CPU step at ~7 s (VGG on all three: ~17 s); shipped after 654 of 3000 steps
+MULTISNR_JOINT_VGG_SMALL = _multisnr_joint_recipe("multisnr-joint-vgg", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0),
+                                                  main_perc="lpips_vgg")
 
 register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
                                  {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER,
@@ -266,7 +278,7 @@ register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-
                                              "recipe of §III-D"))
 register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-small", "small", **opts),
                                  {"default": SMALL_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_SMALL,
-                                  "multisnr-joint": MULTISNR_JOINT_SMALL},
+                                  "multisnr-joint": MULTISNR_JOINT_SMALL, "multisnr-joint-vgg": MULTISNR_JOINT_VGG_SMALL},
                                  frames=5, crop=128, batch=4,
                                  description="PVSC (002) small architecture (~2 M parameters): the §III-D "
                                              "stages sized for a CPU"))
