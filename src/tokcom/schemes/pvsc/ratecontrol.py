@@ -35,8 +35,8 @@ the last step; every cost is exact (the GOP is encoded and its PDUs counted as t
 plan never exceeds the budget. With ``rate_choice=received`` ``descend`` then walks down from the highest rung
 that fits to the one whose simulated reception scores best (:mod:`tokcom.schemes.pvsc.received`). The first
 GOP has no previous choice: the shared ``search_by_cost`` tries the best preset, then the last rung at η (q1 on
-the ``eta`` ladder, q0 on ``quality``), then interpolates on the logarithm of the measured costs between the last rung that did not
-fit and the first that did (regula falsi with a bisection fallback) — about 4–5 GOP encodes instead of 10.
+the ``eta`` ladder, q0 on ``quality``), then interpolates on the logarithm of the measured costs between the
+last rung that did not fit and the first that did (regula falsi with a bisection fallback) — about 4–5 GOP encodes instead of 10.
 """
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ LOW_RUNGS = ((0.5, 0.375), (0.5, 0.25), (0.5, 0.125), (0.25, 0.125))
 def ladder(num_qualities: int, fixed_quality: float | None = None, rungs: int = QUALITY_RUNGS,
            kind: str = "eta") -> tuple[Candidate, ...]:
     """The candidates from best to cheapest (module docstring); a fixed quality replaces the quality rungs
-    (``q``, then ``q`` at η/2, η/4, 0, I-frame only, whatever ``kind``).
-    ``rungs``: qualities per preset interval (1: the presets only)."""
+    (``q``, then ``q`` at η/2, η/4, 0, I-frame only, whatever ``kind``); a model without a preset above the knee
+    gets the ``quality`` ladder. ``rungs``: qualities per preset interval (1: the presets only)."""
     if kind not in LADDERS:
         raise ValueError(f"ladder must be one of {', '.join(LADDERS)}; got {kind!r}")
     if fixed_quality is not None:
