@@ -34,9 +34,9 @@ search gallops from the previous GOP's highest fitting rung towards better (or c
 the last step; every cost is exact (the GOP is encoded and its PDUs counted as the link charges them), so the
 plan never exceeds the budget. With ``rate_choice=received`` ``descend`` then walks down from the highest rung
 that fits to the one whose simulated reception scores best (:mod:`tokcom.schemes.pvsc.received`). The first
-GOP has no previous choice: the shared ``search_by_cost`` tries the best preset, then the last rung at η (q1 on
-the ``eta`` ladder, q0 on ``quality``), then interpolates on the logarithm of the measured costs between the
-last rung that did not fit and the first that did (regula falsi with a bisection fallback) — about 4–5 GOP encodes instead of 10.
+GOP has no previous choice: the shared ``search_by_cost`` tries the best preset, then the cheapest rung that
+still sends symbols (q0.25 at η/8 on ``eta``, q0 at η/4 on ``quality``), then interpolates on the logarithm of
+the measured costs between the last rung that did not fit and the first that did (regula falsi with a bisection fallback) — about 4–5 GOP encodes instead of 10.
 """
 
 from __future__ import annotations

@@ -295,8 +295,10 @@ class PvscScheme(Scheme):
         if share is None:
             highest: int | None = 0
         elif prev is None:  # the first GOP: no previous choice to start from
-            last_q = max(i for i, c in enumerate(cands) if c.eta_scale == 1.0 and c.p_frames)
-            highest = search_by_cost(len(cands), lambda i: run(i).channel_uses, share, last_q)
+            # the probe: the cheapest rung that still sends symbols (below it only k = 0 and I-frame only, tried
+            # in order); interpolation on log cost covers everything above it
+            probe = max(i for i, c in enumerate(cands) if c.eta_scale > 0 and c.p_frames)
+            highest = search_by_cost(len(cands), lambda i: run(i).channel_uses, share, probe)
         else:
             highest = search(len(cands), fits, prev)
         if highest is None:
