@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_pvsc_rungs.py [CLIP] [--size 256x256] [--frames 8] [--snrs -4,-2,0,2,6]
-                                          [--rungs 4] [--ladder eta|quality] [--grid] [--vgg-frames 4] [--quick]
+                                          [--rungs 4] [--ladder eta|quality] [--grid] [--vgg-frames 4]
+                                          [--weights shipped|FILE.safetensors] [--quick]
 
 CLIP defaults to the bundled sample clip; ``--quick``: 64², 4 frames, two SNRs, no LPIPS-vgg.
 
@@ -42,12 +43,12 @@ GRID_ETA_SCALES = (1, 0.75, 0.5, 0.35, 0.25, 0.125)
 
 
 def measure(clip: str, size: str, frames: int, snrs: list[float], rungs: int, vgg_frames: int,
-            kind: str = "eta", grid: bool = False) -> list[dict]:
+            kind: str = "eta", grid: bool = False, weights: str = "shipped") -> list[dict]:
     import torch
 
     video = read_video(clip, frames=frames, size=size)
     h, w = video.info.height, video.info.width
-    scheme = build_scheme("pvsc", {"gop": frames})
+    scheme = build_scheme("pvsc", {"gop": frames, "weights": weights})
     model, _ = scheme.model()
     alex = get_net("lpips-alex", "cpu")
     vgg = get_net("lpips-vgg", "cpu") if vgg_frames > 0 and not weights_unavailable("lpips-vgg") else None
@@ -101,11 +102,13 @@ def main() -> None:
     ap.add_argument("--ladder", default="eta", choices=["eta", "quality"])
     ap.add_argument("--grid", action="store_true", help="every (quality, η factor) of the grid instead")
     ap.add_argument("--vgg-frames", type=int, default=4)
+    ap.add_argument("--weights", default="shipped", help="the pvsc weights (an earlier export to re-measure it)")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     clip = a.clip or str(samples.path("bikes"))
     size, frames, snrs, vgg = ("64x64", 4, "-2,6", 0) if a.quick else (a.size, a.frames, a.snrs, a.vgg_frames)
-    rows = measure(clip, size, frames, [float(v) for v in snrs.split(",")], a.rungs, vgg, a.ladder, a.grid)
+    rows = measure(clip, size, frames, [float(v) for v in snrs.split(",")], a.rungs, vgg, a.ladder, a.grid,
+                   a.weights)
     for snr in sorted({r["snr_db"] for r in rows}, reverse=True):
         hull = sorted((r for r in rows if r["snr_db"] == snr and r["hull"]), key=lambda r: r["channel_uses"])
         print(f"{snr:+g} dB, lower hull on eq. (27): " + ", ".join(f"{r['rung']} ({r['cbr']:.4f})" for r in hull))
