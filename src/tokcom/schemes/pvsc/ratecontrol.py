@@ -34,9 +34,10 @@ search gallops from the previous GOP's highest fitting rung towards better (or c
 the last step; every cost is exact (the GOP is encoded and its PDUs counted as the link charges them), so the
 plan never exceeds the budget. With ``rate_choice=received`` ``descend`` then walks down from the highest rung
 that fits to the one whose simulated reception scores best (:mod:`tokcom.schemes.pvsc.received`). The first
-GOP has no previous choice: the shared ``search_by_cost`` tries the best preset, then the cheapest rung that
-still sends symbols (q0.25 at η/8 on ``eta``, q0 at η/4 on ``quality``), then interpolates on the logarithm of
-the measured costs between the last rung that did not fit and the first that did (regula falsi with a bisection fallback) — about 4–5 GOP encodes instead of 10.
+GOP has no previous choice: the shared ``search_by_cost`` tries the best preset, then :func:`first_probe` (the
+cheapest rung that still sends symbols: q0.25 at η/8 on ``eta``, q0 at η/4 on ``quality``), then interpolates
+on the logarithm of the measured costs between the last rung that did not fit and the first that did (regula
+falsi with a bisection fallback).
 """
 
 from __future__ import annotations
@@ -81,14 +82,23 @@ def ladder(num_qualities: int, fixed_quality: float | None = None, rungs: int = 
     if kind not in LADDERS:
         raise ValueError(f"ladder must be one of {', '.join(LADDERS)}; got {kind!r}")
     if fixed_quality is not None:
-        q = snap_quality(fixed_quality)
-        return (Candidate(q), Candidate(q, 0.5), Candidate(q, 0.25), Candidate(q, 0.0), Candidate(q, 0.0, False))
+        return _lowered_eta(snap_quality(fixed_quality))
     top = (num_qualities - 1) * rungs
     if kind == "quality" or num_qualities <= KNEE_QUALITY + 1:
         qs = [snap_quality(i / rungs) for i in range(top, -1, -1)]
-        low = qs[-1]
-        return (*(Candidate(q) for q in qs), Candidate(low, 0.5), Candidate(low, 0.25), Candidate(low, 0.0),
-                Candidate(low, 0.0, False))
+        return (*(Candidate(q) for q in qs[:-1]), *_lowered_eta(qs[-1]))
     qs = [snap_quality(i / rungs) for i in range(top, KNEE_QUALITY * rungs - 1, -1)]
     return (*(Candidate(q) for q in qs), *(Candidate(KNEE_QUALITY, e) for e in KNEE_ETA_SCALES),
             *(Candidate(q, e) for q, e in LOW_RUNGS), Candidate(0, 0.0), Candidate(0, 0.0, False))
+
+
+def _lowered_eta(q: float) -> tuple[Candidate, ...]:
+    """``q`` at η, η/2, η/4, then k = 0, then I-frame only: a fixed quality's ladder, and the quality ladder's end."""
+    return (Candidate(q), Candidate(q, 0.5), Candidate(q, 0.25), Candidate(q, 0.0), Candidate(q, 0.0, False))
+
+
+def first_probe(cands: tuple[Candidate, ...]) -> int:
+    """Where the first GOP's search (``search_by_cost``) probes after the best rung: the cheapest rung that still
+    sends symbols. Below it are only k = 0 and I-frame only, tried in order; log-cost interpolation covers the
+    rest."""
+    return max(i for i, c in enumerate(cands) if c.eta_scale > 0 and c.p_frames)

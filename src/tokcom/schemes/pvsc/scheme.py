@@ -32,7 +32,7 @@ from tokcom.schemes.pvsc import received
 from tokcom.schemes.pvsc import report as pv_report
 from tokcom.schemes.pvsc.config import ARCHS, PAD_MULTIPLE, Z_LIMIT, PvscArch, PvscConfig
 from tokcom.schemes.pvsc.pictures import pictured_frames, rate_map_picture
-from tokcom.schemes.pvsc.ratecontrol import Candidate, ladder
+from tokcom.schemes.pvsc.ratecontrol import Candidate, first_probe, ladder
 from tokcom.schemes.pvsc.report import FrameRx, FrameTx, GopPlan, PvscDecodeReport, PvscEncodeReport
 from tokcom.schemes.ratecontrol import descend, gop_share, pdu_uses, search, search_by_cost
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
@@ -295,10 +295,7 @@ class PvscScheme(Scheme):
         if share is None:
             highest: int | None = 0
         elif prev is None:  # the first GOP: no previous choice to start from
-            # the probe: the cheapest rung that still sends symbols (below it only k = 0 and I-frame only, tried
-            # in order); interpolation on log cost covers everything above it
-            probe = max(i for i, c in enumerate(cands) if c.eta_scale > 0 and c.p_frames)
-            highest = search_by_cost(len(cands), lambda i: run(i).channel_uses, share, probe)
+            highest = search_by_cost(len(cands), lambda i: run(i).channel_uses, share, first_probe(cands))
         else:
             highest = search(len(cands), fits, prev)
         if highest is None:

@@ -170,7 +170,7 @@ def _losses(perc: str, branch: str, gan: bool, pairs: tuple[str, ...] = ("", "id
     for p in names:
         pre = f"{p}." if p else ""
         out[f"{pre}l1"] = LAMBDA_REC
-        out[f"{pre}{(main_perc or perc) if not p else perc}"] = LAMBDA_PER
+        out[f"{pre}{main_perc if main_perc and not p else perc}"] = LAMBDA_PER
         if gan:
             out[f"{pre}gan"] = LAMBDA_ADV
     return out
