@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_pvsc_rungs.py [CLIP] [--size 256x256] [--frames 8] [--snrs -4,-2,0,2,6]
                                           [--rungs 4] [--ladder eta|quality] [--grid] [--vgg-frames 4]
                                           [--weights shipped|FILE.safetensors] [--quick]
+                                          [--qualities 3,4 --eta-scales 1,1.5,2]
 
 CLIP defaults to the bundled sample clip; ``--quick``: 64², 4 frames, two SNRs, no LPIPS-vgg.
 
@@ -43,7 +44,9 @@ GRID_ETA_SCALES = (1, 0.75, 0.5, 0.35, 0.25, 0.125)
 
 
 def measure(clip: str, size: str, frames: int, snrs: list[float], rungs: int, vgg_frames: int,
-            kind: str = "eta", grid: bool = False, weights: str = "shipped") -> list[dict]:
+            kind: str = "eta", grid: bool = False, weights: str = "shipped",
+            qualities: tuple[float, ...] = GRID_QUALITIES, eta_scales: tuple[float, ...] = GRID_ETA_SCALES
+            ) -> list[dict]:
     import torch
 
     video = read_video(clip, frames=frames, size=size)
@@ -55,7 +58,7 @@ def measure(clip: str, size: str, frames: int, snrs: list[float], rungs: int, vg
     x = _frames_tensor(video.frames, "cpu")
     if grid:
         top = model.arch.num_qualities - 1
-        cands = [Candidate(q, e) for q in GRID_QUALITIES if q <= top for e in GRID_ETA_SCALES]
+        cands = [Candidate(q, e) for q in qualities if q <= top for e in eta_scales]
     else:
         cands = [c for c in ladder(model.arch.num_qualities, kind=kind) if c.p_frames][-rungs:]
     rows = []
@@ -101,14 +104,19 @@ def main() -> None:
     ap.add_argument("--rungs", type=int, default=4)
     ap.add_argument("--ladder", default="eta", choices=["eta", "quality"])
     ap.add_argument("--grid", action="store_true", help="every (quality, η factor) of the grid instead")
+    ap.add_argument("--qualities", default=None, help="the grid's qualities, comma-separated (default GRID_QUALITIES)")
+    ap.add_argument("--eta-scales", default=None,
+                    help="the grid's factors on η, comma-separated; > 1 sends more symbols than the model's η "
+                         "(default GRID_ETA_SCALES)")
     ap.add_argument("--vgg-frames", type=int, default=4)
     ap.add_argument("--weights", default="shipped", help="the pvsc weights (an earlier export to re-measure it)")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
     clip = a.clip or str(samples.path("bikes"))
     size, frames, snrs, vgg = ("64x64", 4, "-2,6", 0) if a.quick else (a.size, a.frames, a.snrs, a.vgg_frames)
+    floats = lambda text, default: tuple(float(v) for v in text.split(",")) if text else default
     rows = measure(clip, size, frames, [float(v) for v in snrs.split(",")], a.rungs, vgg, a.ladder, a.grid,
-                   a.weights)
+                   a.weights, floats(a.qualities, GRID_QUALITIES), floats(a.eta_scales, GRID_ETA_SCALES))
     for snr in sorted({r["snr_db"] for r in rows}, reverse=True):
         hull = sorted((r for r in rows if r["snr_db"] == snr and r["hull"]), key=lambda r: r["channel_uses"])
         print(f"{snr:+g} dB, lower hull on eq. (27): " + ", ".join(f"{r['rung']} ({r['cbr']:.4f})" for r in hull))

@@ -385,6 +385,26 @@ def test_received_choice_walks_down_only_within_the_budget(clip, monkeypatch):
         build_scheme("pvsc", {"rate_choice": "best"})
 
 
+def test_received_choice_scores_with_the_chosen_network(monkeypatch):
+    """``choice_net`` picks the LPIPS network of the simulated received loss (named in the report's
+    ``choice_loss``); without its weights the loss is L1 alone; anything else is a one-line error."""
+    from tokcom.metrics import perceptual
+    from tokcom.schemes.pvsc import received
+
+    monkeypatch.setattr(perceptual, "weights_unavailable", lambda name: False)
+    monkeypatch.setattr(perceptual, "get_net", lambda name, device: name)
+    for name in received.LOSS_NETS:
+        c = received.ReceivedChoice.build(6.0, 8.0, (64, 64), "cpu", name)
+        assert c.net == name and c.loss_name == f"l1+0.8·{name}"
+    monkeypatch.setattr(perceptual, "weights_unavailable", lambda name: True)
+    assert received.ReceivedChoice.build(6.0, 8.0, (64, 64), "cpu", "lpips-vgg").loss_name == "l1"
+    with pytest.raises(ValueError, match="choice network"):
+        received.ReceivedChoice.build(6.0, 8.0, (64, 64), "cpu", "dists")
+    assert build_scheme("pvsc", {"choice_net": "lpips-vgg"}).config.choice_net == "lpips-vgg"
+    with pytest.raises(InputError, match="choice-net"):
+        build_scheme("pvsc", {"choice_net": "vgg16"})
+
+
 def test_each_ladder_chooses_from_its_own_rungs(clip):
     """``ladder=eta`` (the default) lowers η at q1 before it goes below q1; ``ladder=quality`` lowers the
     quality down to q0 first. Either way the chosen rungs are the ladder's, within the budget, and reported."""

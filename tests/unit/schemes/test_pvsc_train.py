@@ -119,6 +119,18 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
         if stage.name.endswith("-vgg"):  # LPIPS-VGG on the main pair x̂ only
             assert {"lpips_vgg", "tx.lpips_alex", "ideal.lpips_alex"} <= set(terms) and "lpips_alex" not in terms
         export = res.export
+    # the adversarial fine-tune: a fresh discriminator trains alone, then x̂ (only) gets the hinge term
+    gan = spec.recipe("multisnr-joint-gan")
+    assert [s.gan for s in gan.stages] == [True, True] and gan.total_steps == 3000
+    short = replace(gan, stages=tuple(replace(s, steps=2, frames=min(s.frames, 3), warmup=1) for s in gan.stages))
+    out = tmp_path / "gan"
+    res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=short, batch=1, crop=64,
+                            threads=1, log_every=1, ckpt_every=100, init_from=str(export)), net_loader=_fake_nets).fit()
+    assert res.status == "done" and res.steps == 4
+    log = [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x]
+    assert all("disc" in r for r in log)  # the discriminator trains in both stages
+    assert [("gan" in r) for r in log] == [False, False, True, True]
+    assert not any(k.endswith(".gan") for k in gan.stages[1].loss_weights)  # on x̂ only
 
 
 def test_omega_weights_each_clips_distortion_gradient():

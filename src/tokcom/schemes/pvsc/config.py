@@ -208,6 +208,8 @@ class PvscConfig:
             :mod:`tokcom.schemes.pvsc.received`). They differ only where noisy symbols cost more than they
             bring (low SNR); over a link without an analog channel, or with a fixed ``quality``, both are
             ``fit``.
+        choice_net: the perceptual network of ``rate_choice=received``'s loss: ``lpips-alex`` (the small
+            recipe's) or ``lpips-vgg`` (the paper's, the evaluation's).
         eta: η of eq. (14) (None: the model's, 0.2).
         rate_map_codec: how the rate map k_t becomes b_k: ``arith`` (order-0 adaptive range coding in ẑ's
             stream, :mod:`tokcom.entropy.adaptive`), ``deflate`` (4-bit indices when ≤ 16 levels + raw DEFLATE,
@@ -229,6 +231,7 @@ class PvscConfig:
     quality: float | None = None
     ladder: Literal["eta", "quality"] = "eta"
     rate_choice: Literal["fit", "received"] = "fit"
+    choice_net: Literal["lpips-alex", "lpips-vgg"] = "lpips-alex"
     eta: float | None = None
     rate_map_codec: Literal["arith", "deflate", "png"] = "arith"
     side_mcs: Literal["link", "robust"] = "link"

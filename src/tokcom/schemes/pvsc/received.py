@@ -8,12 +8,13 @@ The transmitter knows the link's SNR (it adapts the side link's MCS to it), so i
 
     for a rung that fits:  ŝ = clip(s + n),  n ~ CN(0, N0), N0 = 10^(−SNR/10)      eq. (1) with h = 1
                            x̂ = PvscModel.decode_frame(ẑ, ŝ, k, buffer)             eqs. (16)–(21)
-                           loss = mean over the GOP of λ_rec·L1(x̂, x) + λ_per·LPIPS-alex(x̂, x)   eq. (27)
+                           loss = mean over the GOP of λ_rec·L1(x̂, x) + λ_per·LPIPS(x̂, x)   eq. (27)
 
 and :func:`tokcom.schemes.ratecontrol.descend` walks down from the highest rung that fits while this loss
 falls. The noise is the same draw for every rung of a GOP (common random numbers: the rungs are compared, not
 the draws) and independent of the link's own noise. Over Rayleigh the transmitter knows only the mean SNR, so
-it simulates AWGN at that SNR (docs/deviations.md). Without the LPIPS-alex weights the loss is λ_rec·L1 alone.
+it simulates AWGN at that SNR (docs/deviations.md). LPIPS is LPIPS-alex (``choice_net``, the default) or LPIPS-VGG;
+without the network's weights the loss is λ_rec·L1 alone.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from tokcom.schemes.pvsc.config import LAMBDA_PER, LAMBDA_REC
 
 NOISE_SEED = 0x5EC
 """Seeds the simulated noise (with the frame index): independent of the link's seed, identical across rungs."""
-LOSS_NET = "lpips-alex"
+LOSS_NETS = ("lpips-alex", "lpips-vgg")
+"""The perceptual networks the choice may use (``PvscConfig.choice_net``): the small recipe's LPIPS-alex, or the
+paper's LPIPS-VGG (what the shipped model's main pair was last fine-tuned with, and what the evaluation scores)."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,16 @@ class ReceivedChoice:
     loss_name: str
 
     @classmethod
-    def build(cls, snr_db: float, clip: float, size: tuple[int, int], device: str) -> ReceivedChoice:
-        """With the LPIPS-alex network when its weights are cached, else the L1-only loss."""
+    def build(cls, snr_db: float, clip: float, size: tuple[int, int], device: str,
+              net_name: str = "lpips-alex") -> ReceivedChoice:
+        """With the ``net_name`` network (:data:`LOSS_NETS`) when its weights are cached, else the L1-only loss."""
         from tokcom.metrics.perceptual import get_net, weights_unavailable
 
-        if weights_unavailable(LOSS_NET):
+        if net_name not in LOSS_NETS:
+            raise ValueError(f"choice network must be one of {', '.join(LOSS_NETS)}; got {net_name!r}")
+        if weights_unavailable(net_name):
             return cls(float(snr_db), float(clip), size, None, "l1")
-        return cls(float(snr_db), float(clip), size, get_net(LOSS_NET, device), f"l1+{LAMBDA_PER:g}·{LOSS_NET}")
+        return cls(float(snr_db), float(clip), size, get_net(net_name, device), f"l1+{LAMBDA_PER:g}·{net_name}")
 
     def loss(self, model, frames, code) -> float:
         """:func:`received_loss` of one GOP's ``code``."""
@@ -91,7 +97,7 @@ def simulated_reception(model, frames, code, snr_db: float, clip: float, size: t
 
 
 def received_loss(model, frames, code, snr_db: float, clip: float, size: tuple[int, int], net: Any | None) -> float:
-    """Eq. (27)'s reconstruction loss, λ_rec·L1 + λ_per·LPIPS-alex (``net``; None: L1 only), of one GOP as the
+    """Eq. (27)'s reconstruction loss, λ_rec·L1 + λ_per·LPIPS (``net``; None: L1 only), of one GOP as the
     receiver would decode it at ``snr_db`` (:func:`simulated_reception`; the arguments are its)."""
     import torch
 

@@ -275,7 +275,7 @@ class PvscScheme(Scheme):
         c = self.config
         if c.rate_choice != "received" or c.quality is not None or not analog or state.snr_db is None:
             return None
-        return received.ReceivedChoice.build(state.snr_db, c.symbol_clip, size, self.device)
+        return received.ReceivedChoice.build(state.snr_db, c.symbol_clip, size, self.device, c.choice_net)
 
     def _plan_gop(self, model, frames, start: int, cands: tuple[Candidate, ...], prev: int | None, share: int | None,
                   chooser: received.ReceivedChoice | None, *args: Any) -> GopChoice:

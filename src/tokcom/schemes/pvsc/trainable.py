@@ -24,6 +24,7 @@ the P-frame codec.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +259,25 @@ def _multisnr_joint_recipe(name: str, perc: str, steps: int, lr: float, frames: 
                               f"from a multi-SNR export (no GAN; distilled rate set{on_main})", betas=(0.9, 0.999))
 
 
+def _multisnr_joint_gan_recipe(name: str, perc: str, steps: int, lr: float, frames: int,
+                               snr_db: tuple[float, float], main_perc: str, disc_warmup: int,
+                               **geometry: int) -> Recipe:
+    """:func:`_multisnr_joint_recipe` with eq. (27)'s hinge adversarial term (λ_adv) on x̂, the reconstruction
+    the receiver shows. An export has no discriminator, so a fresh one first trains alone for ``disc_warmup``
+    steps (the ``gan`` stage flag trains it; no ``gan`` weight: the generator does not see it yet, VQGAN's
+    ``disc_start``), then the generator gets the term. Under ``--budget anneal`` both stages shrink in
+    proportion."""
+    base = _joint_multisnr_stage(perc, disc_warmup, lr, frames, snr_db, warmup=50, reset_optimizer=True,
+                                 main_perc=main_perc, name="joint-multisnr-disc-warmup", **geometry)
+    warm = replace(base, gan=True, schedule="constant")
+    adv = replace(base, name="joint-multisnr-gan", steps=steps - disc_warmup, warmup=0, reset_optimizer=False,
+                  gan=True, losses={**base.loss_weights, "gan": LAMBDA_ADV})
+    return Recipe(name, (warm, adv), description=f"a further joint fine-tune over AWGN SNR uniform in "
+                  f"[{snr_db[0]:g}, {snr_db[1]:g}] dB from a multi-SNR export, {main_perc.replace('_', '-').upper()} "
+                  f"and the hinge adversarial term on x̂ (a fresh discriminator trains alone for the first "
+                  f"{disc_warmup} steps; distilled rate set)", betas=(0.9, 0.999), disc_lr_ratio=2.0)
+
+
 # the shipped pvsc-small = the small recipe's 10-dB model (session 7) + `multisnr` (session 8, --init-from its
 # export) + `multisnr-joint` (session 9, --init-from that export, --max-minutes 95: 2725 of the 3000 steps)
 # + `multisnr-joint-vgg` (session 10, --init-from that export, --max-minutes 90: 654 of the 3000 steps)
@@ -270,6 +290,11 @@ MULTISNR_JOINT_PAPER = _multisnr_joint_recipe("multisnr-joint", "lpips_vgg", 50_
 MULTISNR_JOINT_VGG_SMALL = _multisnr_joint_recipe("multisnr-joint-vgg", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0),
                                                   main_perc="lpips_vgg")
 
+# session 11: the same with the adversarial term the multi-SNR fine-tunes had left out (λ_adv 0.1 on x̂ only: D on
+# one reconstruction keeps a CPU step near the VGG recipe's); a tenth of the steps warm the discriminator up
+MULTISNR_JOINT_GAN_SMALL = _multisnr_joint_gan_recipe("multisnr-joint-gan", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0),
+                                                      main_perc="lpips_vgg", disc_warmup=300)
+
 register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
                                  {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER,
                                   "multisnr-joint": MULTISNR_JOINT_PAPER},
@@ -278,7 +303,8 @@ register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-
                                              "recipe of §III-D"))
 register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-small", "small", **opts),
                                  {"default": SMALL_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_SMALL,
-                                  "multisnr-joint": MULTISNR_JOINT_SMALL, "multisnr-joint-vgg": MULTISNR_JOINT_VGG_SMALL},
+                                  "multisnr-joint": MULTISNR_JOINT_SMALL, "multisnr-joint-vgg": MULTISNR_JOINT_VGG_SMALL,
+                                  "multisnr-joint-gan": MULTISNR_JOINT_GAN_SMALL},
                                  frames=5, crop=128, batch=4,
                                  description="PVSC (002) small architecture (~2 M parameters): the §III-D "
                                              "stages sized for a CPU"))
