@@ -294,10 +294,12 @@ MULTISNR_JOINT_VGG_SMALL = _multisnr_joint_recipe("multisnr-joint-vgg", "lpips_a
 # one reconstruction keeps a CPU step near the VGG recipe's); a tenth of the steps warm the discriminator up
 MULTISNR_JOINT_GAN_SMALL = _multisnr_joint_gan_recipe("multisnr-joint-gan", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0),
                                                       main_perc="lpips_vgg", disc_warmup=300)
+MULTISNR_JOINT_GAN_PAPER = _multisnr_joint_gan_recipe("multisnr-joint-gan", "lpips_vgg", 50_000, 1e-5, 7,
+                                                      (-4.0, 14.0), main_perc="lpips_vgg", disc_warmup=5000)
 
 register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
                                  {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER,
-                                  "multisnr-joint": MULTISNR_JOINT_PAPER},
+                                  "multisnr-joint": MULTISNR_JOINT_PAPER, "multisnr-joint-gan": MULTISNR_JOINT_GAN_PAPER},
                                  frames=7, crop=256, batch=8,
                                  description="PVSC (002) paper architecture, C_y = C_z = 128: the three-stage "
                                              "recipe of §III-D"))
