@@ -263,9 +263,9 @@ def _multisnr_joint_gan_recipe(name: str, perc: str, steps: int, lr: float, fram
                                snr_db: tuple[float, float], main_perc: str, disc_warmup: int,
                                **geometry: int) -> Recipe:
     """:func:`_multisnr_joint_recipe` with eq. (27)'s hinge adversarial term (λ_adv) on x̂, the reconstruction
-    the receiver shows. An export has no discriminator, so a fresh one first trains alone for ``disc_warmup``
-    steps (the ``gan`` stage flag trains it; no ``gan`` weight: the generator does not see it yet, VQGAN's
-    ``disc_start``), then the generator gets the term. Under ``--budget anneal`` both stages shrink in
+    the receiver shows. An export has no discriminator, so for the first ``disc_warmup`` steps a fresh one learns
+    while the generator trains without its term (the ``gan`` stage flag trains it; no ``gan`` weight reaches the
+    generator, like VQGAN's ``disc_start``), then the generator gets the term. Under ``--budget anneal`` both stages shrink in
     proportion."""
     base = _joint_multisnr_stage(perc, disc_warmup, lr, frames, snr_db, warmup=50, reset_optimizer=True,
                                  main_perc=main_perc, name="joint-multisnr-disc-warmup", **geometry)
@@ -274,13 +274,14 @@ def _multisnr_joint_gan_recipe(name: str, perc: str, steps: int, lr: float, fram
                   gan=True, losses={**base.loss_weights, "gan": LAMBDA_ADV})
     return Recipe(name, (warm, adv), description=f"a further joint fine-tune over AWGN SNR uniform in "
                   f"[{snr_db[0]:g}, {snr_db[1]:g}] dB from a multi-SNR export, {main_perc.replace('_', '-').upper()} "
-                  f"and the hinge adversarial term on x̂ (a fresh discriminator trains alone for the first "
-                  f"{disc_warmup} steps; distilled rate set)", betas=(0.9, 0.999), disc_lr_ratio=2.0)
+                  f"and the hinge adversarial term on x̂ (a fresh discriminator learns for the first {disc_warmup} "
+                  f"steps before the generator sees its term; distilled rate set)", betas=(0.9, 0.999), disc_lr_ratio=2.0)
 
 
 # the shipped pvsc-small = the small recipe's 10-dB model (session 7) + `multisnr` (session 8, --init-from its
 # export) + `multisnr-joint` (session 9, --init-from that export, --max-minutes 95: 2725 of the 3000 steps)
 # + `multisnr-joint-vgg` (session 10, --init-from that export, --max-minutes 90: 654 of the 3000 steps)
+# + `multisnr-joint-gan` (session 11, --init-from that export, --max-minutes 85: 523 of the 3000 steps)
 MULTISNR_SMALL = _multisnr_recipe("multisnr", "lpips_alex", (1500, 1000), 2e-4, 5e-5, (4, 5), (-4.0, 14.0))
 MULTISNR_PAPER = _multisnr_recipe("multisnr", "lpips_vgg", (50_000, 50_000), 1e-4, 1e-5, (7, 7), (-4.0, 14.0))
 MULTISNR_JOINT_SMALL = _multisnr_joint_recipe("multisnr-joint", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0))
