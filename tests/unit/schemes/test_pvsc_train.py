@@ -119,7 +119,7 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
         if stage.name.endswith("-vgg"):  # LPIPS-VGG on the main pair x̂ only
             assert {"lpips_vgg", "tx.lpips_alex", "ideal.lpips_alex"} <= set(terms) and "lpips_alex" not in terms
         export = res.export
-    # the adversarial fine-tune: a fresh discriminator trains alone, then x̂ (only) gets the hinge term
+    # the adversarial fine-tune: a fresh discriminator learns before x̂ (only) gets the hinge term
     gan = spec.recipe("multisnr-joint-gan")
     assert [s.gan for s in gan.stages] == [True, True] and gan.total_steps == 3000
     short = replace(gan, stages=tuple(replace(s, steps=2, frames=min(s.frames, 3), warmup=1) for s in gan.stages))

@@ -265,8 +265,8 @@ def _multisnr_joint_gan_recipe(name: str, perc: str, steps: int, lr: float, fram
     """:func:`_multisnr_joint_recipe` with eq. (27)'s hinge adversarial term (λ_adv) on x̂, the reconstruction
     the receiver shows. An export has no discriminator, so for the first ``disc_warmup`` steps a fresh one learns
     while the generator trains without its term (the ``gan`` stage flag trains it; no ``gan`` weight reaches the
-    generator, like VQGAN's ``disc_start``), then the generator gets the term. Under ``--budget anneal`` both stages shrink in
-    proportion."""
+    generator, like VQGAN's ``disc_start``), then the generator gets the term. Under ``--budget anneal`` both
+    stages shrink in proportion."""
     base = _joint_multisnr_stage(perc, disc_warmup, lr, frames, snr_db, warmup=50, reset_optimizer=True,
                                  main_perc=main_perc, name="joint-multisnr-disc-warmup", **geometry)
     warm = replace(base, gan=True, schedule="constant")
@@ -275,7 +275,8 @@ def _multisnr_joint_gan_recipe(name: str, perc: str, steps: int, lr: float, fram
     return Recipe(name, (warm, adv), description=f"a further joint fine-tune over AWGN SNR uniform in "
                   f"[{snr_db[0]:g}, {snr_db[1]:g}] dB from a multi-SNR export, {main_perc.replace('_', '-').upper()} "
                   f"and the hinge adversarial term on x̂ (a fresh discriminator learns for the first {disc_warmup} "
-                  f"steps before the generator sees its term; distilled rate set)", betas=(0.9, 0.999), disc_lr_ratio=2.0)
+                  f"steps before the generator sees its term; distilled rate set)", betas=(0.9, 0.999),
+                  disc_lr_ratio=2.0)
 
 
 # the shipped pvsc-small = the small recipe's 10-dB model (session 7) + `multisnr` (session 8, --init-from its
