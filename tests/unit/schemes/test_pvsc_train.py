@@ -131,6 +131,20 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     assert all("disc" in r for r in log)  # the discriminator trains in both stages
     assert [("gan" in r) for r in log] == [False, False, True, True]
     assert not any(k.endswith(".gan") for k in gan.stages[1].loss_weights)  # on x̂ only
+    # the same over rate control's operating points: interpolated qualities and lowered η, drawn per clip / step
+    rungs = spec.recipe("multisnr-rungs")
+    assert [s.gan for s in rungs.stages] == [True, True]
+    opts = [dict(s.options) for s in rungs.stages]
+    assert all(o["quality"] == "uniform" and list(o["eta_scale"]) == [0.125, 1.0] for o in opts)
+    short = replace(rungs, stages=tuple(replace(s, steps=2, frames=min(s.frames, 3), warmup=1) for s in rungs.stages))
+    out = tmp_path / "rungs"
+    res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=short, batch=2, crop=64,
+                            threads=1, log_every=1, ckpt_every=100, init_from=str(export)), net_loader=_fake_nets).fit()
+    assert res.status == "done" and res.steps == 4
+    log = [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x]
+    scales = [r["eta_scale"] for r in log]
+    assert all(0.125 <= v <= 1 for v in scales) and len(set(scales)) == 4  # a fresh factor per step
+    assert any(not float(r["quality"]).is_integer() for r in log)  # qualities between the presets
 
 
 def test_omega_weights_each_clips_distortion_gradient():
@@ -151,6 +165,49 @@ def test_omega_weights_each_clips_distortion_gradient():
     (omega * per_clip).mean().backward()
     assert torch.allclose(got, p.grad, atol=1e-7)
     assert got[0].abs().max() < 0.01 * got[2].abs().max()  # the ω = 0.001 clip barely pulls
+
+
+def test_training_qualities_presets_or_uniform():
+    from tokcom.errors import InputError
+    from tokcom.schemes.pvsc.trainable import training_qualities
+
+    g = torch.Generator().manual_seed(0)
+    q = training_qualities(-1, 5, 300, g)
+    assert q.dtype == torch.int64 and set(q.tolist()) == {0, 1, 2, 3, 4}
+    assert training_qualities(2, 5, 3).tolist() == [2, 2, 2]
+    u = training_qualities("uniform", 5, 400, g)
+    assert torch.is_floating_point(u) and 0 <= float(u.min()) < 0.2 and 3.8 < float(u.max()) <= 4
+    for bad in (5, "best", None):
+        with pytest.raises(InputError):
+            training_qualities(bad, 5, 2)
+
+
+def test_clip_omegas_interpolate_geometrically_between_presets():
+    from tokcom.schemes.pvsc.config import PAPER_OMEGAS
+    from tokcom.schemes.pvsc.trainable import clip_omegas
+
+    w = clip_omegas(PAPER_OMEGAS, torch.tensor([0, 3]))
+    assert torch.allclose(w, torch.tensor([PAPER_OMEGAS[0], PAPER_OMEGAS[3]]))
+    f = clip_omegas(PAPER_OMEGAS, torch.tensor([0.0, 0.5, 1.0, 3.25, 4.0]))
+    want = [PAPER_OMEGAS[0], (PAPER_OMEGAS[0] * PAPER_OMEGAS[1]) ** 0.5, PAPER_OMEGAS[1],
+            PAPER_OMEGAS[3] ** 0.75 * PAPER_OMEGAS[4] ** 0.25, PAPER_OMEGAS[4]]
+    assert torch.allclose(f, torch.tensor(want), rtol=1e-5)
+
+
+def test_training_eta_scale_is_a_factor_or_a_log_uniform_range():
+    from tokcom.errors import InputError
+    from tokcom.schemes.pvsc.trainable import training_eta_scale
+
+    assert training_eta_scale(1.0) == 1.0 and training_eta_scale("0.5") == 0.5
+    g = torch.Generator().manual_seed(0)
+    draws = np.array([training_eta_scale([0.125, 1.0], g) for _ in range(600)])
+    assert 0.125 <= draws.min() < 0.14 and 0.9 < draws.max() <= 1.0
+    # log-uniform: as many draws per octave
+    counts = [((draws >= lo) & (draws < 2 * lo)).sum() for lo in (0.125, 0.25, 0.5)]
+    assert max(counts) - min(counts) < 70
+    for bad in (0, -1, "x", [1.0, 0.5], [0, 1], [1], float("inf")):
+        with pytest.raises(InputError):
+            training_eta_scale(bad)
 
 
 def test_training_snr_option_is_a_value_or_a_range():

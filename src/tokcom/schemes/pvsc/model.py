@@ -366,7 +366,7 @@ class PvscModel(nn.Module):
         """One GOP clip ``x`` ``(B, 3, T, H, W)`` in [-1, 1], frame 0 intra-coded, the rest P-frames.
 
         Args:
-            quality: ``[B]`` int64 preset per clip.
+            quality: ``[B]`` int64 preset per clip, or float32 qualities between presets (interpolated vectors).
             mode: quantisation in the ideal branch (``noise`` then ``ste``, §III-D).
             branch: ``ideal`` (stage 1: only eq. 26, the buffer is F^ideal) or ``full`` (the ideal,
                 transmitter and receiver reconstructions, eq. 27's R_t).

@@ -15,7 +15,8 @@ clips with mixed presets. (Dividing the rate by ω_q instead would give each pre
 own, but not with shared parameters: clips of ω = 0.001 would get 1000× the weight and drive every preset
 to zero rate.) Stage options: ``branch`` (ideal | full), ``quantization``
 (noise | ste), ``snr_db`` (dB, or ``[lo, hi]``: uniform per step), ``channel`` (awgn | rayleigh), ``csi_nmse_db``, ``rate_set`` (overcomplete |
-distilled), ``quality`` (−1: a random preset per clip), ``eta``.
+distilled), ``quality`` (−1: a random preset per clip; ``uniform``: a quality uniform over [0, Q−1] per clip),
+``eta``, ``eta_scale`` (a factor on η, or ``[lo, hi]``: log-uniform per step).
 
 Groups: ``analysis`` (F_ext), ``context`` (C_ext), ``entropy`` (H_enc, H_dec, factorized prior, E_s),
 ``synthesis`` (G), ``quality`` (the preset vectors), ``f_tx``, ``f_rx`` — each over both the intra and
@@ -24,6 +25,7 @@ the P-frame codec.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,55 @@ def training_snr_db(option: Any, generator: torch.Generator | None = None) -> fl
         raise InputError(f"stage option snr_db must be a number or [lo, hi]; got {option!r}") from None
 
 
+def training_qualities(option: Any, num_qualities: int, b: int, generator: torch.Generator | None = None
+                       ) -> torch.Tensor:
+    """``[B]`` qualities from the stage option ``quality``: a preset index for every clip; −1 (default): a random
+    preset per clip (int64; eq. (27)'s ω_t per preset); ``"uniform"``: a quality uniform over [0, Q−1] per clip
+    (float32; between two presets the interpolated scaling vectors of :func:`model.preset_vector`) — the
+    qualities rate control's ladder uses between the presets (:mod:`tokcom.schemes.pvsc.ratecontrol`)."""
+    if option == "uniform":
+        return torch.rand((b,), generator=generator) * (num_qualities - 1)
+    try:
+        q = int(option)
+    except (TypeError, ValueError):
+        raise InputError(f"stage option quality must be a preset index, -1 or 'uniform'; got {option!r}") from None
+    if q < 0:
+        return torch.randint(0, num_qualities, (b,), generator=generator)
+    if q >= num_qualities:
+        raise InputError(f"stage option quality must be < {num_qualities}; got {q}")
+    return torch.full((b,), q, dtype=torch.int64)
+
+
+def clip_omegas(omegas: tuple[float, ...], quality: torch.Tensor) -> torch.Tensor:
+    """``[B]`` ω of eq. (27) per clip: a preset's own; between presets i and i+1 (l = q − i) the geometric
+    interpolation ω_i^(1−l) · ω_{i+1}^l, the rule the scaling vectors interpolate by (:func:`model.preset_vector`)."""
+    w = torch.tensor(omegas, dtype=torch.float32)
+    if not torch.is_floating_point(quality):
+        return w[quality.cpu()]
+    q = quality.detach().cpu().to(torch.float32)
+    i = q.floor().clamp(0, len(omegas) - 2).to(torch.int64)
+    lam = (q - i.to(torch.float32)).clamp(0.0, 1.0)
+    return torch.exp((1 - lam) * w[i].log() + lam * w[i + 1].log())
+
+
+def training_eta_scale(option: Any, generator: torch.Generator | None = None) -> float:
+    """The stage option ``eta_scale``: a factor on η of eq. (14) (default 1), or ``[lo, hi]``: a fresh factor per
+    step, log-uniform over the range (0 < lo <= hi) — rate control lowers η below the knee preset, so a model
+    fine-tuned over the factors it will be asked for."""
+    if isinstance(option, (list, tuple)):
+        if len(option) != 2 or not 0 < float(option[0]) <= float(option[1]):
+            raise InputError(f"stage option eta_scale must be a number or [lo, hi] with 0 < lo <= hi; got {option!r}")
+        lo, hi = math.log(float(option[0])), math.log(float(option[1]))
+        return math.exp(lo + (hi - lo) * float(torch.rand((), generator=generator)))
+    try:
+        v = float(option)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not v > 0 or not math.isfinite(v):
+        raise InputError(f"stage option eta_scale must be a positive number or [lo, hi]; got {option!r}")
+    return v
+
+
 class PvscTrainable(TrainableModel):
     """The adapter: a :class:`PvscModel` with the overcomplete rate heads (§III-D stage 2).
 
@@ -99,13 +150,7 @@ class PvscTrainable(TrainableModel):
     def training_step(self, batch: torch.Tensor, ctx: StepContext) -> StepOutput:
         arch = self.arch
         b = batch.shape[0]
-        q = int(ctx.option("quality", -1))
-        if q < 0:
-            quality = torch.randint(0, arch.num_qualities, (b,), generator=ctx.generator)
-        elif q < arch.num_qualities:
-            quality = torch.full((b,), q, dtype=torch.int64)
-        else:
-            raise InputError(f"stage option quality must be < {arch.num_qualities}; got {q}")
+        quality = training_qualities(ctx.option("quality", -1), arch.num_qualities, b, ctx.generator)
         branch = str(ctx.option("branch", "full"))
         if branch not in ("ideal", "full"):
             raise InputError(f"stage option branch must be ideal or full; got {branch!r}")
@@ -115,16 +160,18 @@ class PvscTrainable(TrainableModel):
         rates = arch.overcomplete if rate_set == "overcomplete" else arch.rates
         nmse = ctx.option("csi_nmse_db", None)
         snr_db = training_snr_db(ctx.option("snr_db", 10.0), ctx.generator)
+        eta_scale = training_eta_scale(ctx.option("eta_scale", 1.0), ctx.generator)
         out = self.model.train_clip(
             batch, quality, mode=str(ctx.option("quantization", "ste")), branch=branch,
             snr_db=snr_db, channel=str(ctx.option("channel", "awgn")),
             csi_nmse_db=float(nmse) if nmse is not None else None, rates=rates,
-            eta=float(ctx.option("eta", arch.eta)), generator=ctx.generator)
-        omega = torch.tensor(arch.omegas, device=batch.device)[quality.to(batch.device)]
+            eta=float(ctx.option("eta", arch.eta)) * eta_scale, generator=ctx.generator)
+        omega = clip_omegas(arch.omegas, quality).to(batch.device)
         terms = {"rate": out["rate"].mean()}  # eq. (27): + L_rate(t), unweighted
         logs = {"cbr": float(out["rate"].detach().mean()), "bits_z": float(out["bits_z"].mean()),
                 "bits_k": float(out["bits_k"].mean()), "k_mean": float(out["k_mean"].mean()),
-                "psnr_ideal": psnr_db(out["ideal"], batch)}
+                "psnr_ideal": psnr_db(out["ideal"], batch), "eta_scale": eta_scale,
+                "quality": float(quality.to(torch.float32).mean())}
         if branch == "ideal":
             return StepOutput(recon=omega_weighted(out["ideal"], omega), target=batch, terms=terms, logs=logs)
         logs.update(psnr_tx=psnr_db(out["tx"], batch), psnr_rx=psnr_db(out["rx"], batch), snr_db=snr_db)
@@ -222,12 +269,20 @@ def _multisnr_options(snr_db: tuple[float, float]) -> dict:
             "snr_db": list(snr_db)}
 
 
+RUNG_OPTIONS = {"quality": "uniform", "eta_scale": [0.125, 1.0]}
+"""Stage options that train over the operating points rate control picks from (its ``eta`` ladder): a quality
+uniform over [0, Q−1] per clip (the interpolated presets) and η × a factor log-uniform in [1/8, 1] per step (the
+knee's and the low rungs' lowered η). The paper trains each preset at one η; its rate control uses only those."""
+
+
 def _joint_multisnr_stage(perc: str, steps: int, lr: float, frames: int, snr_db: tuple[float, float],
                           warmup: int = 0, reset_optimizer: bool = False, main_perc: str | None = None,
-                          name: str = "joint-multisnr", **geometry: int) -> Stage:
-    """Everything trained over the multi-SNR channel, the three reconstructions, no adversarial term."""
+                          name: str = "joint-multisnr", rungs: bool = False, **geometry: int) -> Stage:
+    """Everything trained over the multi-SNR channel, the three reconstructions, no adversarial term; ``rungs``:
+    over rate control's operating points too (:data:`RUNG_OPTIONS`)."""
+    options = {**_multisnr_options(snr_db), **(RUNG_OPTIONS if rungs else {})}
     return Stage(name, steps, lr=lr, warmup=warmup, frames=frames,
-                 losses=_losses(perc, "full", False, main_perc=main_perc), options=_multisnr_options(snr_db),
+                 losses=_losses(perc, "full", False, main_perc=main_perc), options=options,
                  reset_optimizer=reset_optimizer, **geometry)
 
 
@@ -261,19 +316,22 @@ def _multisnr_joint_recipe(name: str, perc: str, steps: int, lr: float, frames: 
 
 def _multisnr_joint_gan_recipe(name: str, perc: str, steps: int, lr: float, frames: int,
                                snr_db: tuple[float, float], main_perc: str, disc_warmup: int,
-                               **geometry: int) -> Recipe:
+                               rungs: bool = False, **geometry: int) -> Recipe:
     """:func:`_multisnr_joint_recipe` with eq. (27)'s hinge adversarial term (λ_adv) on x̂, the reconstruction
     the receiver shows. An export has no discriminator, so for the first ``disc_warmup`` steps a fresh one learns
     while the generator trains without its term (the ``gan`` stage flag trains it; no ``gan`` weight reaches the
     generator, like VQGAN's ``disc_start``), then the generator gets the term. Under ``--budget anneal`` both
-    stages shrink in proportion."""
+    stages shrink in proportion. ``rungs``: over rate control's operating points too (:data:`RUNG_OPTIONS`)."""
     base = _joint_multisnr_stage(perc, disc_warmup, lr, frames, snr_db, warmup=50, reset_optimizer=True,
-                                 main_perc=main_perc, name="joint-multisnr-disc-warmup", **geometry)
+                                 main_perc=main_perc, name="joint-multisnr-disc-warmup", rungs=rungs, **geometry)
     warm = replace(base, gan=True, schedule="constant")
     adv = replace(base, name="joint-multisnr-gan", steps=steps - disc_warmup, warmup=0, reset_optimizer=False,
                   gan=True, losses={**base.loss_weights, "gan": LAMBDA_ADV})
+    over = (f", over qualities uniform in [0, Q−1] and η × [{RUNG_OPTIONS['eta_scale'][0]:g}, "
+            f"{RUNG_OPTIONS['eta_scale'][1]:g}] (rate control's rungs)") if rungs else ""
     return Recipe(name, (warm, adv), description=f"a further joint fine-tune over AWGN SNR uniform in "
-                  f"[{snr_db[0]:g}, {snr_db[1]:g}] dB from a multi-SNR export, {main_perc.replace('_', '-').upper()} "
+                  f"[{snr_db[0]:g}, {snr_db[1]:g}] dB{over} from a multi-SNR export, "
+                  f"{main_perc.replace('_', '-').upper()} "
                   f"and the hinge adversarial term on x̂ (a fresh discriminator learns for the first {disc_warmup} "
                   f"steps before the generator sees its term; distilled rate set)", betas=(0.9, 0.999),
                   disc_lr_ratio=2.0)
@@ -298,17 +356,24 @@ MULTISNR_JOINT_GAN_SMALL = _multisnr_joint_gan_recipe("multisnr-joint-gan", "lpi
                                                       main_perc="lpips_vgg", disc_warmup=300)
 MULTISNR_JOINT_GAN_PAPER = _multisnr_joint_gan_recipe("multisnr-joint-gan", "lpips_vgg", 50_000, 1e-5, 7,
                                                       (-4.0, 14.0), main_perc="lpips_vgg", disc_warmup=5000)
+# session 12: the GAN fine-tune over rate control's operating points (interpolated qualities, lowered η): the
+# rungs it picks at low CBR were never trained, and on the validation clips some were worse than cheaper ones
+MULTISNR_RUNGS_SMALL = _multisnr_joint_gan_recipe("multisnr-rungs", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0),
+                                                  main_perc="lpips_vgg", disc_warmup=300, rungs=True)
+MULTISNR_RUNGS_PAPER = _multisnr_joint_gan_recipe("multisnr-rungs", "lpips_vgg", 50_000, 1e-5, 7, (-4.0, 14.0),
+                                                  main_perc="lpips_vgg", disc_warmup=5000, rungs=True)
 
 register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
                                  {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER,
-                                  "multisnr-joint": MULTISNR_JOINT_PAPER, "multisnr-joint-gan": MULTISNR_JOINT_GAN_PAPER},
+                                  "multisnr-joint": MULTISNR_JOINT_PAPER, "multisnr-joint-gan": MULTISNR_JOINT_GAN_PAPER,
+                                  "multisnr-rungs": MULTISNR_RUNGS_PAPER},
                                  frames=7, crop=256, batch=8,
                                  description="PVSC (002) paper architecture, C_y = C_z = 128: the three-stage "
                                              "recipe of §III-D"))
 register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-small", "small", **opts),
                                  {"default": SMALL_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_SMALL,
                                   "multisnr-joint": MULTISNR_JOINT_SMALL, "multisnr-joint-vgg": MULTISNR_JOINT_VGG_SMALL,
-                                  "multisnr-joint-gan": MULTISNR_JOINT_GAN_SMALL},
+                                  "multisnr-joint-gan": MULTISNR_JOINT_GAN_SMALL, "multisnr-rungs": MULTISNR_RUNGS_SMALL},
                                  frames=5, crop=128, batch=4,
                                  description="PVSC (002) small architecture (~2 M parameters): the §III-D "
                                              "stages sized for a CPU"))
