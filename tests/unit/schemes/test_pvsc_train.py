@@ -205,7 +205,7 @@ def test_training_eta_scale_is_a_factor_or_a_log_uniform_range():
     # log-uniform: as many draws per octave
     counts = [((draws >= lo) & (draws < 2 * lo)).sum() for lo in (0.125, 0.25, 0.5)]
     assert max(counts) - min(counts) < 70
-    for bad in (0, -1, "x", [1.0, 0.5], [0, 1], [1], float("inf")):
+    for bad in (0, -1, "x", [1.0, 0.5], [0, 1], [1], ["a", 1], [0.5, float("inf")], float("inf")):
         with pytest.raises(InputError):
             training_eta_scale(bad)
 

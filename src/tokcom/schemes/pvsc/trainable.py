@@ -106,9 +106,13 @@ def training_eta_scale(option: Any, generator: torch.Generator | None = None) ->
     step, log-uniform over the range (0 < lo <= hi) — rate control lowers η below the knee preset, so a model
     fine-tuned over the factors it will be asked for."""
     if isinstance(option, (list, tuple)):
-        if len(option) != 2 or not 0 < float(option[0]) <= float(option[1]):
+        try:
+            lo, hi = (float(v) for v in option)
+        except (TypeError, ValueError):
+            lo = hi = float("nan")
+        if not (0 < lo <= hi and math.isfinite(hi)):
             raise InputError(f"stage option eta_scale must be a number or [lo, hi] with 0 < lo <= hi; got {option!r}")
-        lo, hi = math.log(float(option[0])), math.log(float(option[1]))
+        lo, hi = math.log(lo), math.log(hi)
         return math.exp(lo + (hi - lo) * float(torch.rand((), generator=generator)))
     try:
         v = float(option)
