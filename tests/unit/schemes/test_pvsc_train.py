@@ -122,12 +122,7 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     # the adversarial fine-tune: a fresh discriminator learns before x̂ (only) gets the hinge term
     gan = spec.recipe("multisnr-joint-gan")
     assert [s.gan for s in gan.stages] == [True, True] and gan.total_steps == 3000
-    short = replace(gan, stages=tuple(replace(s, steps=2, frames=min(s.frames, 3), warmup=1) for s in gan.stages))
-    out = tmp_path / "gan"
-    res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=short, batch=1, crop=64,
-                            threads=1, log_every=1, ckpt_every=100, init_from=str(export)), net_loader=_fake_nets).fit()
-    assert res.status == "done" and res.steps == 4
-    log = [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x]
+    log = _two_steps_per_stage(gan, tmp_path / "gan", stills, export, batch=1)
     assert all("disc" in r for r in log)  # the discriminator trains in both stages
     assert [("gan" in r) for r in log] == [False, False, True, True]
     assert not any(k.endswith(".gan") for k in gan.stages[1].loss_weights)  # on x̂ only
@@ -136,15 +131,21 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     assert [s.gan for s in rungs.stages] == [True, True]
     opts = [dict(s.options) for s in rungs.stages]
     assert all(o["quality"] == "uniform" and list(o["eta_scale"]) == [0.125, 1.0] for o in opts)
-    short = replace(rungs, stages=tuple(replace(s, steps=2, frames=min(s.frames, 3), warmup=1) for s in rungs.stages))
-    out = tmp_path / "rungs"
-    res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=short, batch=2, crop=64,
-                            threads=1, log_every=1, ckpt_every=100, init_from=str(export)), net_loader=_fake_nets).fit()
-    assert res.status == "done" and res.steps == 4
-    log = [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x]
+    log = _two_steps_per_stage(rungs, tmp_path / "rungs", stills, export, batch=2)
     scales = [r["eta_scale"] for r in log]
     assert all(0.125 <= v <= 1 for v in scales) and len(set(scales)) == 4  # a fresh factor per step
     assert any(not float(r["quality"]).is_integer() for r in log)  # qualities between the presets
+
+
+def _two_steps_per_stage(recipe, out, stills, export, batch: int) -> list[dict]:
+    """Run a two-stage fine-tune recipe for 2 + 2 steps from ``export``; its step log records."""
+    from tokcom.train.engine import RunConfig, Trainer
+
+    short = replace(recipe, stages=tuple(replace(s, steps=2, frames=min(s.frames, 3), warmup=1) for s in recipe.stages))
+    res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=short, batch=batch, crop=64,
+                            threads=1, log_every=1, ckpt_every=100, init_from=str(export)), net_loader=_fake_nets).fit()
+    assert res.status == "done" and res.steps == 4
+    return [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x]
 
 
 def test_omega_weights_each_clips_distortion_gradient():
