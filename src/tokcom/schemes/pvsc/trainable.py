@@ -35,7 +35,7 @@ from torch import nn
 
 from tokcom.errors import InputError
 from tokcom.schemes.pvsc.config import LAMBDA_ADV, LAMBDA_PER, LAMBDA_REC, PvscArch, get_arch
-from tokcom.schemes.pvsc.model import PvscModel
+from tokcom.schemes.pvsc.model import PvscModel, preset_vector
 from tokcom.train.losses import psnr_db
 from tokcom.train.model import StepContext, StepOutput, TrainableModel
 from tokcom.train.recipe import Recipe, Stage, TrainableSpec, register_trainable
@@ -92,13 +92,8 @@ def training_qualities(option: Any, num_qualities: int, b: int, generator: torch
 def clip_omegas(omegas: tuple[float, ...], quality: torch.Tensor) -> torch.Tensor:
     """``[B]`` ω of eq. (27) per clip: a preset's own; between presets i and i+1 (l = q − i) the geometric
     interpolation ω_i^(1−l) · ω_{i+1}^l, the rule the scaling vectors interpolate by (:func:`model.preset_vector`)."""
-    w = torch.tensor(omegas, dtype=torch.float32)
-    if not torch.is_floating_point(quality):
-        return w[quality.cpu()]
-    q = quality.detach().cpu().to(torch.float32)
-    i = q.floor().clamp(0, len(omegas) - 2).to(torch.int64)
-    lam = (q - i.to(torch.float32)).clamp(0.0, 1.0)
-    return torch.exp((1 - lam) * w[i].log() + lam * w[i + 1].log())
+    w = torch.tensor(omegas, dtype=torch.float32)[:, None]  # ω > 0: preset_vector's geometric branch
+    return preset_vector(w, quality.detach().cpu()).reshape(-1)
 
 
 def training_eta_scale(option: Any, generator: torch.Generator | None = None) -> float:
