@@ -135,6 +135,11 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     scales = [r["eta_scale"] for r in log]
     assert all(0.125 <= v <= 1 for v in scales) and len(set(scales)) == 4  # a fresh factor per step
     assert any(not float(r["quality"]).is_integer() for r in log)  # qualities between the presets
+    # the mix: the same stages with the presets at η on half the steps
+    mix = spec.recipe("multisnr-rungs-mix")
+    assert [dict(s.options) for s in mix.stages] == [{**o, "preset_fraction": 0.5} for o in opts]
+    assert [(s.steps, s.gan, dict(s.losses)) for s in mix.stages] == [(s.steps, s.gan, dict(s.losses))
+                                                                     for s in rungs.stages]
 
 
 def _two_steps_per_stage(recipe, out, stills, export, batch: int) -> list[dict]:
@@ -209,6 +214,25 @@ def test_training_eta_scale_is_a_factor_or_a_log_uniform_range():
     for bad in (0, -1, "x", [1.0, 0.5], [0, 1], [1], ["a", 1], [0.5, float("inf")], float("inf")):
         with pytest.raises(InputError):
             training_eta_scale(bad)
+
+
+def test_preset_fraction_mixes_preset_steps_into_rung_steps():
+    from tokcom.errors import InputError
+    from tokcom.schemes.pvsc.trainable import rung_step_options
+
+    rungs = ("uniform", [0.125, 1.0])
+    assert rung_step_options(0.0, *rungs) == rungs  # default: the stage's own options on every step
+    assert rung_step_options(1.0, *rungs) == (-1, 1.0)  # every step: a random preset per clip at η
+    g = torch.Generator().manual_seed(0)
+    picks = [rung_step_options(0.5, *rungs, g) for _ in range(400)]
+    n_presets = sum(p == (-1, 1.0) for p in picks)
+    assert 160 < n_presets < 240 and all(p in ((-1, 1.0), rungs) for p in picks)
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    assert [rung_step_options(0.5, *rungs, g1) for _ in range(20)] == \
+        [rung_step_options(0.5, *rungs, g2) for _ in range(20)]  # same seed, same steps
+    for bad in (-0.1, 1.5, "half", None, float("nan")):
+        with pytest.raises(InputError):
+            rung_step_options(bad, *rungs)
 
 
 def test_training_snr_option_is_a_value_or_a_range():

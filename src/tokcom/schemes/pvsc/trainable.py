@@ -118,6 +118,23 @@ def training_eta_scale(option: Any, generator: torch.Generator | None = None) ->
     return v
 
 
+def rung_step_options(fraction: Any, quality: Any, eta_scale: Any, generator: torch.Generator | None = None
+                      ) -> tuple[Any, Any]:
+    """The step's ``(quality, eta_scale)`` options: with probability ``preset_fraction`` (the stage option, in
+    [0, 1]; default 0) the presets at η (quality −1: a random preset per clip, factor 1) — what rate control sends
+    from CBR ≈ 0.01 up — otherwise the stage's own ``quality`` / ``eta_scale`` (e.g. the rungs between presets at a
+    lowered η). One draw per step, so a batch shares its η (eq. (14)'s η is one number per forward pass)."""
+    try:
+        p = float(fraction)
+    except (TypeError, ValueError):
+        p = float("nan")
+    if not 0.0 <= p <= 1.0:
+        raise InputError(f"stage option preset_fraction must be a number in [0, 1]; got {fraction!r}")
+    if p > 0.0 and float(torch.rand((), generator=generator)) < p:
+        return -1, 1.0
+    return quality, eta_scale
+
+
 class PvscTrainable(TrainableModel):
     """The adapter: a :class:`PvscModel` with the overcomplete rate heads (§III-D stage 2).
 
@@ -149,7 +166,9 @@ class PvscTrainable(TrainableModel):
     def training_step(self, batch: torch.Tensor, ctx: StepContext) -> StepOutput:
         arch = self.arch
         b = batch.shape[0]
-        quality = training_qualities(ctx.option("quality", -1), arch.num_qualities, b, ctx.generator)
+        quality_option, eta_option = rung_step_options(ctx.option("preset_fraction", 0.0), ctx.option("quality", -1),
+                                                       ctx.option("eta_scale", 1.0), ctx.generator)
+        quality = training_qualities(quality_option, arch.num_qualities, b, ctx.generator)
         branch = str(ctx.option("branch", "full"))
         if branch not in ("ideal", "full"):
             raise InputError(f"stage option branch must be ideal or full; got {branch!r}")
@@ -159,7 +178,7 @@ class PvscTrainable(TrainableModel):
         rates = arch.overcomplete if rate_set == "overcomplete" else arch.rates
         nmse = ctx.option("csi_nmse_db", None)
         snr_db = training_snr_db(ctx.option("snr_db", 10.0), ctx.generator)
-        eta_scale = training_eta_scale(ctx.option("eta_scale", 1.0), ctx.generator)
+        eta_scale = training_eta_scale(eta_option, ctx.generator)
         out = self.model.train_clip(
             batch, quality, mode=str(ctx.option("quantization", "ste")), branch=branch,
             snr_db=snr_db, channel=str(ctx.option("channel", "awgn")),
@@ -276,10 +295,14 @@ knee's and the low rungs' lowered η). The paper trains each preset at one η; i
 
 def _joint_multisnr_stage(perc: str, steps: int, lr: float, frames: int, snr_db: tuple[float, float],
                           warmup: int = 0, reset_optimizer: bool = False, main_perc: str | None = None,
-                          name: str = "joint-multisnr", rungs: bool = False, **geometry: int) -> Stage:
+                          name: str = "joint-multisnr", rungs: bool = False, preset_fraction: float = 0.0,
+                          **geometry: int) -> Stage:
     """Everything trained over the multi-SNR channel, the three reconstructions, no adversarial term; ``rungs``:
-    over rate control's operating points too (:data:`RUNG_OPTIONS`)."""
+    over rate control's operating points too (:data:`RUNG_OPTIONS`), the presets at η on a ``preset_fraction``
+    of the steps (:func:`rung_step_options`)."""
     options = {**_multisnr_options(snr_db), **(RUNG_OPTIONS if rungs else {})}
+    if rungs and preset_fraction:
+        options["preset_fraction"] = preset_fraction
     return Stage(name, steps, lr=lr, warmup=warmup, frames=frames,
                  losses=_losses(perc, "full", False, main_perc=main_perc), options=options,
                  reset_optimizer=reset_optimizer, **geometry)
@@ -315,19 +338,23 @@ def _multisnr_joint_recipe(name: str, perc: str, steps: int, lr: float, frames: 
 
 def _multisnr_joint_gan_recipe(name: str, perc: str, steps: int, lr: float, frames: int,
                                snr_db: tuple[float, float], main_perc: str, disc_warmup: int,
-                               rungs: bool = False, **geometry: int) -> Recipe:
+                               rungs: bool = False, preset_fraction: float = 0.0, **geometry: int) -> Recipe:
     """:func:`_multisnr_joint_recipe` with eq. (27)'s hinge adversarial term (λ_adv) on x̂, the reconstruction
     the receiver shows. An export has no discriminator, so for the first ``disc_warmup`` steps a fresh one learns
     while the generator trains without its term (the ``gan`` stage flag trains it; no ``gan`` weight reaches the
     generator, like VQGAN's ``disc_start``), then the generator gets the term. Under ``--budget anneal`` both
-    stages shrink in proportion. ``rungs``: over rate control's operating points too (:data:`RUNG_OPTIONS`)."""
+    stages shrink in proportion. ``rungs``: over rate control's operating points too (:data:`RUNG_OPTIONS`), with
+    the presets at η on a ``preset_fraction`` of the steps."""
     base = _joint_multisnr_stage(perc, disc_warmup, lr, frames, snr_db, warmup=50, reset_optimizer=True,
-                                 main_perc=main_perc, name="joint-multisnr-disc-warmup", rungs=rungs, **geometry)
+                                 main_perc=main_perc, name="joint-multisnr-disc-warmup", rungs=rungs,
+                                 preset_fraction=preset_fraction, **geometry)
     warm = replace(base, gan=True, schedule="constant")
     adv = replace(base, name="joint-multisnr-gan", steps=steps - disc_warmup, warmup=0, reset_optimizer=False,
                   gan=True, losses={**base.loss_weights, "gan": LAMBDA_ADV})
     over = (f", over qualities uniform in [0, Q−1] and η × [{RUNG_OPTIONS['eta_scale'][0]:g}, "
             f"{RUNG_OPTIONS['eta_scale'][1]:g}] (rate control's rungs)") if rungs else ""
+    if rungs and preset_fraction:
+        over += f", the presets at η on {preset_fraction:.0%} of the steps"
     return Recipe(name, (warm, adv), description=f"a further joint fine-tune over AWGN SNR uniform in "
                   f"[{snr_db[0]:g}, {snr_db[1]:g}] dB{over} from a multi-SNR export, "
                   f"{main_perc.replace('_', '-').upper()} "
@@ -361,18 +388,28 @@ MULTISNR_RUNGS_SMALL = _multisnr_joint_gan_recipe("multisnr-rungs", "lpips_alex"
                                                   main_perc="lpips_vgg", disc_warmup=300, rungs=True)
 MULTISNR_RUNGS_PAPER = _multisnr_joint_gan_recipe("multisnr-rungs", "lpips_vgg", 50_000, 1e-5, 7, (-4.0, 14.0),
                                                   main_perc="lpips_vgg", disc_warmup=5000, rungs=True)
+# session 13: half the steps on the presets at η, the rest over the rungs — the rungs-only run (session 12) improved
+# every low rung on the validation clips but lost up to 0.02 LPIPS-vgg at CBR 0.01 / 0.02 (the presets at η)
+MULTISNR_RUNGS_MIX_SMALL = _multisnr_joint_gan_recipe("multisnr-rungs-mix", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0),
+                                                      main_perc="lpips_vgg", disc_warmup=300, rungs=True,
+                                                      preset_fraction=0.5)
+MULTISNR_RUNGS_MIX_PAPER = _multisnr_joint_gan_recipe("multisnr-rungs-mix", "lpips_vgg", 50_000, 1e-5, 7, (-4.0, 14.0),
+                                                      main_perc="lpips_vgg", disc_warmup=5000, rungs=True,
+                                                      preset_fraction=0.5)
 
 register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
                                  {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER,
                                   "multisnr-joint": MULTISNR_JOINT_PAPER, "multisnr-joint-gan": MULTISNR_JOINT_GAN_PAPER,
-                                  "multisnr-rungs": MULTISNR_RUNGS_PAPER},
+                                  "multisnr-rungs": MULTISNR_RUNGS_PAPER,
+                                  "multisnr-rungs-mix": MULTISNR_RUNGS_MIX_PAPER},
                                  frames=7, crop=256, batch=8,
                                  description="PVSC (002) paper architecture, C_y = C_z = 128: the three-stage "
                                              "recipe of §III-D"))
 register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-small", "small", **opts),
                                  {"default": SMALL_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_SMALL,
                                   "multisnr-joint": MULTISNR_JOINT_SMALL, "multisnr-joint-vgg": MULTISNR_JOINT_VGG_SMALL,
-                                  "multisnr-joint-gan": MULTISNR_JOINT_GAN_SMALL, "multisnr-rungs": MULTISNR_RUNGS_SMALL},
+                                  "multisnr-joint-gan": MULTISNR_JOINT_GAN_SMALL, "multisnr-rungs": MULTISNR_RUNGS_SMALL,
+                                  "multisnr-rungs-mix": MULTISNR_RUNGS_MIX_SMALL},
                                  frames=5, crop=128, batch=4,
                                  description="PVSC (002) small architecture (~2 M parameters): the §III-D "
                                              "stages sized for a CPU"))
