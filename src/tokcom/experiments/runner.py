@@ -14,9 +14,23 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from tokcom.errors import InputError
+from tokcom.errors import InputError, TokcomError
 from tokcom.experiments.spec import Point, SweepSpec
 from tokcom.experiments.store import ResultStore
+from tokcom.link.base import build_link
+from tokcom.pipeline import simulate
+from tokcom.provenance import differs, provenance
+from tokcom.registry import METRICS
+from tokcom.schemes.base import build_scheme
+from tokcom.types import Rate
+from tokcom.video.io import (
+    available_memory_bytes,
+    parse_size,
+    probe_video,
+    read_video,
+    write_image,
+    write_preview,
+)
 
 PREVIEW_DIR = "videos"
 IMAGE_DIR = "images"
@@ -32,8 +46,6 @@ POINT_MEMORY_SLOPE = 2.5
 
 def point_frames_shape(p: Point) -> tuple[int, int, int]:
     """``(frames, width, height)`` a point will process, from the spec and the file's headers."""
-    from tokcom.video.io import parse_size, probe_video
-
     n, w, h = probe_video(p.input)
     if p.size is not None:
         w, h = parse_size(p.size)
@@ -79,12 +91,6 @@ def point_provenance(p: Point) -> dict[str, Any]:
     Raises:
         InputError: the point cannot run (unknown scheme/option/channel, missing input, bad rate or metric).
     """
-    from tokcom.link.base import build_link
-    from tokcom.provenance import provenance
-    from tokcom.registry import METRICS
-    from tokcom.schemes.base import build_scheme
-    from tokcom.types import Rate
-
     if not Path(p.input).is_file():
         raise InputError(f"no such input: {p.input}")
     Rate(cbr=p.cbr, bitrate_bps=p.bitrate, bandwidth_hz=p.bandwidth_hz)
@@ -115,8 +121,6 @@ def validate(points: list[Point]) -> dict[str, dict[str, Any]]:
     Raises:
         InputError: one line naming the first point that cannot run (and how many cannot).
     """
-    from tokcom.errors import TokcomError
-
     provs: dict[str, dict[str, Any]] = {}
     bad: list[tuple[Point, str]] = []
     for p in points:
@@ -137,12 +141,6 @@ def run_point(point: dict[str, Any], out_dir: str | None = None, preview: bool =
     When ``out_dir`` is given and ``preview`` is set, the reconstruction's H.264 preview is written to
     ``out_dir/videos/<key>.mp4`` (the report plays it); the lossless recon is not kept for sweeps.
     """
-    from tokcom.link.base import build_link
-    from tokcom.pipeline import simulate
-    from tokcom.schemes.base import build_scheme
-    from tokcom.types import Rate
-    from tokcom.video.io import read_video, write_image, write_preview
-
     p = Point.from_dict(point)
     video = read_video(p.input, frames=p.frames, start=p.start, size=p.size)
     scheme = build_scheme(p.scheme, dict(p.options), device=p.device)
@@ -186,8 +184,6 @@ def _die_with_parent() -> None:
 def _run_point_safe(point: dict[str, Any], out_dir: str | None, preview: bool) -> tuple[str, dict | None, str | None]:
     """Run a point; a failing point (bad input, or an internal error, located) becomes an error record
     instead of killing the sweep."""
-    from tokcom.errors import TokcomError
-
     try:
         return "ok", run_point(point, out_dir, preview), None
     except TokcomError as e:
@@ -223,8 +219,6 @@ def run_sweep(
     Returns:
         ``{"points": n, "done_before": k, "ran": m, "stale": s, "errors": {key: message}}``.
     """
-    from tokcom.provenance import differs
-
     if on_stale not in STALE_POLICIES:
         raise InputError(f"on_stale must be one of {', '.join(STALE_POLICIES)}; got {on_stale!r}")
     if backend not in ("local", "ray"):
@@ -274,7 +268,6 @@ def run_sweep(
         finished = len(points) - len(todo)
         say(finished, len(points), "resuming" if finished else "starting")
         # size the worker pool to memory: a point that cannot fit fails alone, with one line
-        from tokcom.video.io import available_memory_bytes
 
         n_workers, too_big = memory_plan([p for _, p in todo], workers or os.cpu_count() or 1,
                                          available_memory_bytes())

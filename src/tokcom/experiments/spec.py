@@ -28,7 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tokcom.config import parse_float_list, to_float
 from tokcom.errors import InputError
+from tokcom.registry import LINKS
+from tokcom.video.io import parse_size
 
 # (spec key, point key) in nesting order; the first varies slowest.
 AXES: tuple[tuple[str, str], ...] = (
@@ -118,7 +121,6 @@ def _as_list(v: Any) -> list[Any]:
 def _numbers(name: str, v: Any) -> list[float]:
     """A number, or a string "a,b,c" / "start:stop:step" (stop included) → floats."""
     if isinstance(v, str):
-        from tokcom.config import parse_float_list
 
         try:
             return parse_float_list(v)
@@ -128,7 +130,6 @@ def _numbers(name: str, v: Any) -> list[float]:
 
 
 def _num(name: str, v: Any) -> float:
-    from tokcom.config import to_float
 
     return to_float(v, f"sweep spec: {name}")
 
@@ -176,12 +177,10 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | None = None, source: st
     axes.setdefault("seed", (0,))
     for ch in axes["channel"]:
         if ch not in CHANNEL_AXES:
-            from tokcom.registry import LINKS
 
             LINKS.get(ch)  # raises with the valid names when unknown
     fixed: dict[str, Any] = {}
     if d.get("size") is not None:
-        from tokcom.video.io import parse_size
 
         w, h = parse_size(str(d["size"]))
         fixed["size"] = f"{w}x{h}"

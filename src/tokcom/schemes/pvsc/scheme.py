@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from tokcom.link.mcs import mcs_table
 from tokcom.schemes.base import Scheme
 from tokcom.schemes.pvsc import bitstream as bs
 from tokcom.schemes.pvsc import received
@@ -36,7 +37,17 @@ from tokcom.schemes.pvsc.ratecontrol import Candidate, first_probe, ladder
 from tokcom.schemes.pvsc.report import FrameRx, FrameTx, GopPlan, PvscDecodeReport, PvscEncodeReport
 from tokcom.schemes.ratecontrol import descend, gop_share, pdu_uses, search, search_by_cost
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
-from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
+from tokcom.types import (
+    Decoded,
+    FrameMapBuilder,
+    LinkState,
+    Mcs,
+    Packet,
+    Rate,
+    Reception,
+    Transmission,
+    Video,
+)
 from tokcom.video.transform import from_tensor, to_tensor
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -158,7 +169,6 @@ class PvscScheme(Scheme):
         predicted BLER for a 512-bit PDU is ≤ 1e-4 (else the most robust row)."""
         if self.config.side_mcs == "link" or state.predict_bler is None:
             return state.mcs
-        from tokcom.link.mcs import mcs_table
 
         rows = sorted(mcs_table(1), key=lambda m: m.spectral_efficiency)
         ok = [m for m in rows if state.predict_bler(m, 512) <= ROBUST_BLER]
@@ -493,8 +503,6 @@ class PvscScheme(Scheme):
 def tx_rx_gap(scheme: PvscScheme, video: Video, link, seed: int = 0) -> dict[str, Any]:
     """The transmitter/receiver reconstruction gap: PSNR (dB) of the receiver's x̂_t against the
     transmitter's buffer reconstruction x̂^tx_t per frame, over ``link`` (e.g. AWGN 6 dB, no rate target)."""
-    from tokcom.types import Rate
-
     state = link.state(video.info, Rate())
     tx, rec_tx = scheme.encode_with_recon(video, state, np.random.default_rng(seed), keep_recon=True)
     rx = link.carry(tx, np.random.default_rng(seed + 1))

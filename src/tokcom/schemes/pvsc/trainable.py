@@ -36,6 +36,7 @@ from torch import nn
 from tokcom.errors import InputError
 from tokcom.schemes.pvsc.config import LAMBDA_ADV, LAMBDA_PER, LAMBDA_REC, PvscArch, get_arch
 from tokcom.schemes.pvsc.model import PvscModel, preset_vector
+from tokcom.tokenizers.weights_io import save_weights
 from tokcom.train.losses import psnr_db
 from tokcom.train.model import StepContext, StepOutput, TrainableModel
 from tokcom.train.recipe import Recipe, Stage, TrainableSpec, register_trainable
@@ -219,8 +220,6 @@ class PvscTrainable(TrainableModel):
     def export(self, directory: Path, record: dict[str, Any]) -> Path:
         """``<name>.safetensors`` (fp16; rate-set distillation: only the distilled set's heads) + ``.json``
         (arch, sha256, training record) — what ``--set weights=...`` and the shipped file load."""
-        from tokcom.tokenizers.weights_io import save_weights
-
         meta = {"name": self.name, "arch": self.arch.to_dict(), "paper": "002_165f6aebfafa3581.txt",
                 "training": record}
         return save_weights(self.name, self.model.distilled_state(), meta, directory)
