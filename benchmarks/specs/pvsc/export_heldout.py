@@ -5,7 +5,7 @@ loader; it is stored in the corpus (``tokcom data fetch``), not in the repositor
 the same corpus gives the same bytes (sha256 ``69cae184…`` in session 14)::
 
     python benchmarks/specs/pvsc/export_heldout.py
-    tokcom sweep benchmarks/specs/pvsc/pvsc_b_pvsc.yaml --out bench-out/pvsc_b --workers 2 --no-preview
+    tokcom sweep benchmarks/specs/pvsc/pvsc_b.yaml --out bench-out/pvsc_b --workers 2 --no-preview
 """
 
 from __future__ import annotations
