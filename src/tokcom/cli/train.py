@@ -59,6 +59,9 @@ def train_cmd(
                                                    "e.g. width=32")] = None,
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", help="file name / item glob never trained on (repeatable; held-out clips always are)")] = None,
+    train_on_validation: Annotated[bool, typer.Option(
+        "--train-on-validation", help="also train on the validation clips cockatoo.mp4 / vtest.avi (left out by "
+                                      "default: they choose checkpoints)")] = False,
     list_: Annotated[bool, typer.Option("--list", help="list trainable models and their recipes")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
 ) -> None:
@@ -91,7 +94,9 @@ def train_cmd(
     from tokcom.train.engine import RunConfig, Trainer
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    data_opts = {"exclude": tuple(exclude)} if exclude else {}
+    data_opts: dict = {"exclude": tuple(exclude)} if exclude else {}
+    if train_on_validation:
+        data_opts["train_on_validation"] = True
     cfg = RunConfig(model=model, data=tuple(data), out=out, recipe=recipe, steps=steps, max_minutes=max_minutes,
                     budget=budget, batch=batch, frames=frames, crop=crop, lr=lr, device=device, threads=threads,
                     seed=seed, ckpt_every=ckpt_every, log_every=log_every, init_from=init_from, workers=workers,

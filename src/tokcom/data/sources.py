@@ -19,6 +19,7 @@ from tokcom.errors import UnknownNameError
 
 __all__ = [
     "EVALUATION_CLIPS",
+    "VALIDATION_CLIPS",
     "HELD_OUT",
     "KINDS",
     "SOURCES",
@@ -35,6 +36,10 @@ HELD_OUT = ("bikes.mp4",)
 EVALUATION_CLIPS = ("bikes.mp4", "cityCC0.mpg")
 """The held-out evaluation clips: never trained on and never used to choose checkpoints or settings
 (``cityCC0.mpg`` is in the corpus for evaluation and is excluded by every training data loader)."""
+VALIDATION_CLIPS = ("cockatoo.mp4", "vtest.avi")
+"""The validation clips (``../shared/data``): they choose checkpoints, ladders and settings, so the training data
+loaders leave them out too unless asked (``DataConfig.train_on_validation``). They are in the corpus's ``local``
+source; the loaders of sessions ≤ 15 did not exclude them (docs/data.md)."""
 
 
 @dataclass(frozen=True)

@@ -92,28 +92,19 @@ class AwgnConfig:
 
 
 @dataclass(frozen=True)
-class RayleighConfig:
+class RayleighConfig(AwgnConfig):
     """Attributes: those of :class:`AwgnConfig`, plus
     csi_nmse_db: CSI NMSE in dB (PVSC eq. 3); None = perfect CSI.
     coherence_channel_uses: L_co, channel uses per i.i.d. fading block (PVSC §II; Table III uses 1).
     equalizer: ``"lmmse"`` or ``"zf"`` (PVSC eq. 4).
     """
 
-    snr_db: float = 6.0
-    phy: Literal["abstract", "bit-true"] = "abstract"
-    mcs_index: int | None = None
-    mcs_table: int = 1
-    bler_target: float = DEFAULT_BLER_TARGET
-    overhead: float = 1.0
-    pdu_bits: int = 9600
-    device: str = "cpu"
-    mcs_set: str | None = None
     csi_nmse_db: float | None = None
     coherence_channel_uses: int = 1
     equalizer: Literal["lmmse", "zf"] = "lmmse"
 
     def __post_init__(self) -> None:
-        _check_common(self)
+        super().__post_init__()
         if self.coherence_channel_uses < 1:
             raise InputError(f"--coherence-channel-uses must be ≥ 1; got {self.coherence_channel_uses}")
         if self.csi_nmse_db is not None and not -60.0 <= self.csi_nmse_db <= 10.0:

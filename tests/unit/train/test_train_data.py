@@ -25,6 +25,25 @@ def test_folder_sampling_shapes_and_held_out(stills):
     assert one.shape == (4, 24, 24, 3)
 
 
+def test_validation_clips_are_not_trained_on_unless_asked(tmp_path):
+    """cockatoo.mp4 and vtest.avi choose checkpoints: left out by default, like the held-out clips."""
+    from tokcom.train.data import HELD_OUT_CLIPS, VALIDATION_CLIPS, ClipSampler, DataConfig
+    from tokcom.types import Video
+    from tokcom.video.io import write_video
+
+    assert set(VALIDATION_CLIPS) == {"cockatoo.mp4", "vtest.avi"} and not set(VALIDATION_CLIPS) & set(HELD_OUT_CLIPS)
+    for name, v in (("cockatoo.mp4", 200), ("vtest.avi", 60), ("other.mp4", 120)):
+        write_video(tmp_path / name, Video(np.full((3, 32, 32, 3), v, np.uint8), 10.0, source=name))
+    s = ClipSampler(DataConfig((str(tmp_path),), cut_prob=0.0, video_prob=1.0))
+    assert s.summary()["videos"] == 1 and s.summary()["validation_excluded"] is True
+    assert set(DataConfig(("x",)).excluded) >= {"cockatoo.mp4", "vtest.avi", "bikes.mp4", "cityCC0.mpg"}
+    seen = _values(s.sample(np.random.default_rng(0), 4, 2, 16))
+    assert min(seen) > 100 and max(seen) < 140  # only other.mp4 (its codec may move 120 by a little)
+    both = ClipSampler(DataConfig((str(tmp_path),), cut_prob=0.0, video_prob=1.0, train_on_validation=True))
+    assert both.summary()["videos"] == 3 and both.summary()["validation_excluded"] is False
+    assert "bikes.mp4" in DataConfig(("x",), train_on_validation=True).excluded  # held out either way
+
+
 def test_vimeo90k_layout(vimeo_root):
     from tokcom.train.data import ClipSampler, DataConfig
     from tokcom.train.sources import SeptupletFrames, VimeoSeptuplets, is_vimeo
