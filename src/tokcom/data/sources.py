@@ -39,7 +39,7 @@ EVALUATION_CLIPS = ("bikes.mp4", "cityCC0.mpg")
 VALIDATION_CLIPS = ("cockatoo.mp4", "vtest.avi")
 """The validation clips (``../shared/data``): they choose checkpoints, ladders and settings, so the training data
 loaders leave them out too unless asked (``DataConfig.train_on_validation``). They are in the corpus's ``local``
-source; the loaders of sessions ≤ 15 did not exclude them (docs/data.md)."""
+source; the loaders did not exclude them before session 15 (docs/data.md)."""
 
 
 @dataclass(frozen=True)

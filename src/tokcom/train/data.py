@@ -53,7 +53,7 @@ class DataConfig:
     cut_prob: probability that a clip of ≥ 2 frames contains a scene cut (the frames after a random
         position come from another random clip), so that causal groups spanning a cut are seen in training.
     vimeo_split: the list of a Vimeo-90K root to train on (``train``; ``test`` is for evaluation).
-    train_on_validation: also train on :data:`VALIDATION_CLIPS` (what the loaders of sessions ≤ 15 did; off:
+    train_on_validation: also train on :data:`VALIDATION_CLIPS` (what the loaders did before session 15; off:
         the clips that choose checkpoints are not trained on).
     """
 
