@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import asdict
 
 import numpy as np
 
@@ -138,7 +139,7 @@ def gap(frames: int, snr_db: float) -> dict:
 
     v = _video(frames, "256x256")
     s = _scheme("small", gop=8)
-    g = tx_rx_gap(s, v, build_link("awgn", {"snr_db": snr_db}))
+    g = asdict(tx_rx_gap(s, v, build_link("awgn", {"snr_db": snr_db})))
     g["weights"] = s.config.weights
     g["snr_db"] = snr_db
     return g

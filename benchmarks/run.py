@@ -45,6 +45,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "pvsc": ["--quick"],
     "pvsc_side": ["--quick"],
     "pvsc_rungs": ["--quick"],
+    "pvsc_ceiling": ["--quick"],
     "tvc": ["--quick"],
     "fuzz": ["--quick"],
 }

@@ -226,6 +226,13 @@ def test_rate_control_ladder_and_search():
         assert lad[-2] == Candidate(0, 0.0) and lad[-1] == Candidate(0, 0.0, False) and len(set(lad)) == len(lad)
     with pytest.raises(ValueError, match="ladder"):
         ladder(5, kind="fastest")
+    # above the top preset: more symbols per unit, only as far as the model's symbol coder was trained (eta_top)
+    assert ladder(5, eta_top=1.0) == ladder(5)
+    assert [c.label for c in ladder(5, rungs=1, eta_top=2.5)][:6] == [
+        "q4 η×2", "q4 η×1.75", "q4 η×1.5", "q4 η×1.25", "q4", "q3"]
+    assert [c.label for c in ladder(5, rungs=1, eta_top=1.6)][:3] == ["q4 η×1.5", "q4 η×1.25", "q4"]
+    assert ladder(5, eta_top=2.0, kind="quality") == ladder(5, kind="quality")  # the eta ladder's only
+    assert ladder(5, 2, eta_top=2.0) == ladder(5, 2)  # a fixed quality: no rung above it
     assert len(ladder(2)) == len(ladder(2, kind="quality"))  # no preset below the knee: the quality ladder
     fine = [c.quality for c in ladder(5, kind="quality") if c.eta_scale == 1.0]  # 8 rungs per preset interval
     assert len(fine) == 33 and fine[0] == 4 and fine[-1] == 0 and fine[-2] == 0.125

@@ -431,3 +431,44 @@ def test_each_ladder_chooses_from_its_own_rungs(clip):
         c.quality == 1 and 0 < c.eta_scale < 1 for c in picks["eta"])
     assert all(c.eta_scale == 1 or c.quality == 0 for c in picks["quality"])
     assert picks["eta"] != picks["quality"]
+
+
+def test_rungs_above_the_top_preset_follow_eta_top(clip):
+    """A model trained with more symbols per unit than η (``eta_top`` > 1) gets rungs above the top preset: with a
+    generous budget rate control sends q4 at a larger η, within budget; without (the default 1 of a model trained
+    at η only, or ``--set eta_top=1``) q4 at η stays the best rung."""
+    from tokcom.schemes.pvsc.config import PvscArch
+
+    link = build_link("awgn", {"snr_db": 6.0})
+    big = link.state(clip.info, Rate(cbr=5.0))
+    plain = build_scheme("pvsc", {"weights": "random", "gop": 8}).encode(clip, big, np.random.default_rng(0))
+    wide = build_scheme("pvsc", {"weights": "random", "gop": 8, "eta_top": 2.0})
+    tx = wide.encode(clip, big, np.random.default_rng(0))
+    assert [g.candidate for g in plain.report.gops] == ["q4"] and [g.candidate for g in tx.report.gops] == ["q4 η×2"]
+    assert tx.symbols.size > plain.symbols.size
+    # a budget between q4's cost and q4 η×2's: the highest rung that fits, above q4 when one does
+    mid = link.state(clip.info, Rate(cbr=(plain.report.channel_uses_planned + tx.report.channel_uses_planned)
+                                     / 2 / clip.frames.size))
+    t2 = wide.encode(clip, mid, np.random.default_rng(0))
+    uses = sum(link.packet_channel_uses(p) for p in t2.packets) + t2.symbols.size
+    assert uses <= mid.channel_use_budget and t2.report.gops[0].candidate in ("q4 η×1.75", "q4 η×1.5", "q4 η×1.25")
+    # the arch field: a missing one (exports before session 16) is 1; out of range is a one-line error
+    assert PvscArch.from_dict({"name": "small"}).eta_top == 1.0
+    for bad in (0.5, float("inf")):
+        with pytest.raises(InputError):
+            PvscArch(eta_top=bad)
+        with pytest.raises(InputError):
+            build_scheme("pvsc", {"weights": "random", "eta_top": bad})
+
+
+def test_tx_rx_gap_measures_the_channels_share(clip):
+    """Point 1's measurement: per frame PSNR(x̂^tx, x̂); the cleaner the channel the smaller the gap (higher PSNR),
+    and one value per frame of the GOP."""
+    from tokcom.schemes.pvsc.scheme import TxRxGap, tx_rx_gap
+
+    s = build_scheme("pvsc", {"weights": "random", "gop": 8})
+    noisy, clean = (tx_rx_gap(s, clip, build_link("awgn", {"snr_db": snr})) for snr in (-4.0, 30.0))
+    assert isinstance(noisy, TxRxGap) and len(noisy.psnr_tx_vs_rx_db) == clip.info.num_frames
+    assert noisy.mean_db == pytest.approx(float(np.mean(noisy.psnr_tx_vs_rx_db)))
+    assert clean.mean_db > noisy.mean_db and all(np.isfinite(noisy.psnr_tx_vs_rx_db))
+    assert noisy.post_eq_snr_db is not None and abs(noisy.post_eq_snr_db + 4.0) < 1.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,7 +123,7 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     # the adversarial fine-tune: a fresh discriminator learns before x̂ (only) gets the hinge term
     gan = spec.recipe("multisnr-joint-gan")
     assert [s.gan for s in gan.stages] == [True, True] and gan.total_steps == 3000
-    log = _two_steps_per_stage(gan, tmp_path / "gan", stills, export, batch=1)
+    log, _ = _two_steps_per_stage(gan, tmp_path / "gan", stills, export, batch=1)
     assert all("disc" in r for r in log)  # the discriminator trains in both stages
     assert [("gan" in r) for r in log] == [False, False, True, True]
     assert not any(k.endswith(".gan") for k in gan.stages[1].loss_weights)  # on x̂ only
@@ -131,7 +132,7 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     assert [s.gan for s in rungs.stages] == [True, True]
     opts = [dict(s.options) for s in rungs.stages]
     assert all(o["quality"] == "uniform" and list(o["eta_scale"]) == [0.125, 1.0] for o in opts)
-    log = _two_steps_per_stage(rungs, tmp_path / "rungs", stills, export, batch=2)
+    log, rungs_export = _two_steps_per_stage(rungs, tmp_path / "rungs", stills, export, batch=2)
     scales = [r["eta_scale"] for r in log]
     assert all(0.125 <= v <= 1 for v in scales) and len(set(scales)) == 4  # a fresh factor per step
     assert any(not float(r["quality"]).is_integer() for r in log)  # qualities between the presets
@@ -140,17 +141,30 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     assert [dict(s.options) for s in mix.stages] == [{**o, "preset_fraction": 0.5} for o in opts]
     assert [(s.steps, s.gan, dict(s.losses)) for s in mix.stages] == [(s.steps, s.gan, dict(s.losses))
                                                                      for s in rungs.stages]
+    # the export records the largest factor on η the run trained (rate control's rungs above the top preset)
+    assert json.loads(rungs_export.with_suffix(".json").read_text())["arch"]["eta_top"] == 1.0
+    # wide: the mix with η up to 2.5 × on the rung steps
+    wide = spec.recipe("multisnr-rungs-wide")
+    assert [dict(s.options) for s in wide.stages] == [{**o, "eta_scale": [0.125, 2.5]} for o in
+                                                      (dict(s.options) for s in mix.stages)]
+    short = replace(wide, stages=tuple(replace(s, options={**dict(s.options), "preset_fraction": 0.0})
+                                       for s in wide.stages))
+    log, wide_export = _two_steps_per_stage(short, tmp_path / "wide", stills, export, batch=1)
+    assert all(0.125 <= r["eta_scale"] <= 2.5 for r in log)
+    assert json.loads(wide_export.with_suffix(".json").read_text())["arch"]["eta_top"] == 2.5
+    _, info = build_scheme("pvsc", {"weights": str(wide_export)}).model()
+    assert info["arch"].eta_top == 2.5
 
 
-def _two_steps_per_stage(recipe, out, stills, export, batch: int) -> list[dict]:
-    """Run a two-stage fine-tune recipe for 2 + 2 steps from ``export``; its step log records."""
+def _two_steps_per_stage(recipe, out, stills, export, batch: int) -> tuple[list[dict], Path]:
+    """Run a two-stage fine-tune recipe for 2 + 2 steps from ``export``; its step log records and its export."""
     from tokcom.train.engine import RunConfig, Trainer
 
     short = replace(recipe, stages=tuple(replace(s, steps=2, frames=min(s.frames, 3), warmup=1) for s in recipe.stages))
     res = Trainer(RunConfig(model="pvsc-small", data=(str(stills),), out=str(out), recipe=short, batch=batch, crop=64,
                             threads=1, log_every=1, ckpt_every=100, init_from=str(export)), net_loader=_fake_nets).fit()
     assert res.status == "done" and res.steps == 4
-    return [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x]
+    return [json.loads(x) for x in (out / "train.log").read_text().splitlines() if '"step"' in x], res.export
 
 
 def test_omega_weights_each_clips_distortion_gradient():
@@ -249,3 +263,22 @@ def test_training_snr_option_is_a_value_or_a_range():
     for bad in ([5, 1], [1, 2, 3], "loud", None):
         with pytest.raises(InputError):
             training_snr_db(bad, g)
+
+
+def test_init_from_another_coder_width_starts_only_the_coder_fresh(capsys):
+    """``--arch d_model=…`` with ``--init-from`` an export of another width: everything but F_tx / F_rx loads,
+    the coder starts fresh (a note says so); a mismatch elsewhere is still a one-line error."""
+    from tokcom.errors import InputError
+    from tokcom.schemes.pvsc.trainable import PvscTrainable
+
+    state = PvscTrainable("pvsc-small", "small").model.distilled_state()  # d_model 48
+    wide = PvscTrainable("pvsc-small", "small", d_model=64)
+    before = {k: v.clone() for k, v in wide.model.state_dict().items()}
+    wide.load_weights(state, "src")
+    assert "F_tx / F_rx have another shape" in capsys.readouterr().out
+    after = wide.model.state_dict()
+    rest = [k for k in state if ".f_tx." not in k and ".f_rx." not in k]
+    assert len(rest) > 100 and all(torch.equal(after[k], state[k]) for k in rest)
+    assert all(torch.equal(after[k], before[k]) for k in after if ".f_tx." in k or ".f_rx." in k)
+    with pytest.raises(InputError, match="shapes differ"):
+        PvscTrainable("pvsc-small", "small", width=64).load_weights(state, "src")

@@ -85,6 +85,10 @@ class PvscArch:
         eta: η of eqs. (14) and (25).
         quality_spread: initial encoder scales of the presets, 2^(spread·(q − centre)) (the decoder's start
             as the inverses); learned afterwards.
+        eta_top: the largest factor on η the symbol coder was trained for (1: η only, the paper's training):
+            rate control's rungs above the top preset send the top preset at η × a factor up to this
+            (``ratecontrol.TOP_ETA_SCALES``); a model trained at η only gets worse with more symbols per unit.
+            Not part of the network: recorded by the training run in the export.
     """
 
     name: str = "small"
@@ -107,6 +111,7 @@ class PvscArch:
     omegas: tuple[float, ...] = PAPER_OMEGAS
     eta: float = PAPER_ETA
     quality_spread: float = 0.5
+    eta_top: float = 1.0
 
     def __post_init__(self) -> None:
         for k in ("c_y", "c_z", "width", "ctx_channels", "hyper_width", "cb_hidden", "d_model", "heads", "depth",
@@ -125,6 +130,9 @@ class PvscArch:
             raise InputError(f"pvsc arch: omegas must be positive; got {self.omegas}")
         if not self.eta > 0:
             raise InputError(f"pvsc arch: eta must be > 0; got {self.eta}")
+        if not (1.0 <= float(self.eta_top) and math.isfinite(self.eta_top)):
+            raise InputError(f"pvsc arch: eta_top must be a finite number ≥ 1; got {self.eta_top}")
+        object.__setattr__(self, "eta_top", float(self.eta_top))
 
     @property
     def num_qualities(self) -> int:
@@ -211,6 +219,9 @@ class PvscConfig:
         choice_net: the perceptual network of ``rate_choice=received``'s loss: ``lpips-alex`` (the small
             recipe's) or ``lpips-vgg`` (the paper's, the evaluation's).
         eta: η of eq. (14) (None: the model's, 0.2).
+        eta_top: rate control's rungs above the top preset send it at η × the factors of
+            :data:`~tokcom.schemes.pvsc.ratecontrol.TOP_ETA_SCALES` up to this one (None: the model's own
+            ``eta_top``, what its training covered; 1: none, the top preset at η is the best rung).
         rate_map_codec: how the rate map k_t becomes b_k: ``arith`` (order-0 adaptive range coding in ẑ's
             stream, :mod:`tokcom.entropy.adaptive`), ``deflate`` (4-bit indices when ≤ 16 levels + raw DEFLATE,
             the compression inside PNG without its ~60-byte container) or ``png`` (cv2.imencode, as the paper).
@@ -233,6 +244,7 @@ class PvscConfig:
     rate_choice: Literal["fit", "received"] = "fit"
     choice_net: Literal["lpips-alex", "lpips-vgg"] = "lpips-alex"
     eta: float | None = None
+    eta_top: float | None = None
     rate_map_codec: Literal["arith", "deflate", "png"] = "arith"
     side_mcs: Literal["link", "robust"] = "link"
     on_loss: Literal["freeze", "skip"] = "freeze"
@@ -252,6 +264,8 @@ class PvscConfig:
             object.__setattr__(self, "quality", snap_quality(self.quality))
         if self.eta is not None and not (self.eta > 0 and math.isfinite(self.eta)):
             raise InputError(f"--set eta must be a positive number; got {self.eta}")
+        if self.eta_top is not None and not (self.eta_top >= 1 and math.isfinite(self.eta_top)):
+            raise InputError(f"--set eta_top must be a number ≥ 1; got {self.eta_top}")
         if not 2 <= int(self.digital_bits) <= 16:
             raise InputError(f"--set digital_bits must be in 2..16; got {self.digital_bits}")
         if not self.symbol_clip > 0:

@@ -7,6 +7,9 @@ highest candidate on the ladder that fits.
 ::
 
     eta (default, session 10)
+            (Q−1, 2η) … (Q−1, 1.25η)     above the top preset (session 16): more symbols per unit, the factors of
+                                         TOP_ETA_SCALES up to the model's ``eta_top`` (what its symbol coder
+                                         was trained for; none for a model trained at η only)
             (q = Q−1, η), (Q−1 − 1/8, η) … (q = 1, η)
                                          the presets (learnable channel-wise scaling vectors, ω_t of §IV-A) and
                                          QUALITY_RUNGS − 1 qualities between each pair: their vectors
@@ -70,15 +73,19 @@ LADDERS = ("eta", "quality")
 KNEE_QUALITY = 1
 """The ``eta`` ladder lowers η at this preset before it lowers the quality."""
 KNEE_ETA_SCALES = (0.875, 0.75, 0.625, 0.5, 0.375, 0.25)
+TOP_ETA_SCALES = (2.0, 1.75, 1.5, 1.25)
+"""The ``eta`` ladder's factors on η at the top preset, above it (best first), for a model whose ``eta_top`` admits
+them."""
 LOW_RUNGS = ((0.5, 0.375), (0.5, 0.25), (0.5, 0.125), (0.25, 0.125))
 """The ``eta`` ladder's ``(quality, η factor)`` rungs below the knee, before side information only."""
 
 
 def ladder(num_qualities: int, fixed_quality: float | None = None, rungs: int = QUALITY_RUNGS,
-           kind: str = "eta") -> tuple[Candidate, ...]:
+           kind: str = "eta", eta_top: float = 1.0) -> tuple[Candidate, ...]:
     """The candidates from best to cheapest (module docstring); a fixed quality replaces the quality rungs
     (``q``, then ``q`` at η/2, η/4, 0, I-frame only, whatever ``kind``); a model without a preset above the knee
-    gets the ``quality`` ladder. ``rungs``: qualities per preset interval (1: the presets only)."""
+    gets the ``quality`` ladder. ``rungs``: qualities per preset interval (1: the presets only). ``eta_top``:
+    the ``eta`` ladder starts with the top preset at the factors of :data:`TOP_ETA_SCALES` up to it."""
     if kind not in LADDERS:
         raise ValueError(f"ladder must be one of {', '.join(LADDERS)}; got {kind!r}")
     if fixed_quality is not None:
@@ -88,7 +95,8 @@ def ladder(num_qualities: int, fixed_quality: float | None = None, rungs: int = 
         qs = [snap_quality(i / rungs) for i in range(top, -1, -1)]
         return (*(Candidate(q) for q in qs[:-1]), *_lowered_eta(qs[-1]))
     qs = [snap_quality(i / rungs) for i in range(top, KNEE_QUALITY * rungs - 1, -1)]
-    return (*(Candidate(q) for q in qs), *(Candidate(KNEE_QUALITY, e) for e in KNEE_ETA_SCALES),
+    above = tuple(Candidate(num_qualities - 1, e) for e in TOP_ETA_SCALES if e <= eta_top)
+    return (*above, *(Candidate(q) for q in qs), *(Candidate(KNEE_QUALITY, e) for e in KNEE_ETA_SCALES),
             *(Candidate(q, e) for q, e in LOW_RUNGS), Candidate(0, 0.0), Candidate(0, 0.0, False))
 
 

@@ -190,7 +190,8 @@ class PvscScheme(Scheme):
         analog = state.snr_db is not None  # a link with an analog channel (awgn, rayleigh); erasure has none
         mcs = self.side_mcs(state)
         budget = state.channel_use_budget
-        cands = ladder(arch.num_qualities, c.quality, kind=c.ladder)
+        cands = ladder(arch.num_qualities, c.quality, kind=c.ladder,
+                       eta_top=arch.eta_top if c.eta_top is None else c.eta_top)
         eta = self.eta(arch)
         packets: list[Packet] = []
         symbols: list[np.ndarray] = []
@@ -500,7 +501,24 @@ class PvscScheme(Scheme):
 
 
 
-def tx_rx_gap(scheme: PvscScheme, video: Video, link, seed: int = 0) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TxRxGap:
+    """The transmitter/receiver reconstruction gap over one transmission (point 1 of the issue; eqs. 22–24 keep
+    the buffers aligned, the channel's noise is what separates the two reconstructions).
+
+    Attributes:
+        psnr_tx_vs_rx_db: per frame, PSNR (dB) of the receiver's x̂_t against the transmitter's x̂^tx_t (99 where
+            they are identical).
+        mean_db: their mean (None without frames).
+        post_eq_snr_db: the SNR the link measured after equalisation (None where it reports none).
+    """
+
+    psnr_tx_vs_rx_db: tuple[float, ...]
+    mean_db: float | None
+    post_eq_snr_db: float | None
+
+
+def tx_rx_gap(scheme: PvscScheme, video: Video, link, seed: int = 0) -> TxRxGap:
     """The transmitter/receiver reconstruction gap: PSNR (dB) of the receiver's x̂_t against the
     transmitter's buffer reconstruction x̂^tx_t per frame, over ``link`` (e.g. AWGN 6 dB, no rate target)."""
     state = link.state(video.info, Rate())
@@ -511,5 +529,5 @@ def tx_rx_gap(scheme: PvscScheme, video: Video, link, seed: int = 0) -> dict[str
     for a, b in zip(rec_tx, rec_rx):
         mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
         out.append(99.0 if mse == 0 else 10 * math.log10(255.0 ** 2 / mse))
-    return {"psnr_tx_vs_rx_db": out, "mean_db": float(np.mean(out)) if out else None,
-            "post_eq_snr_db": getattr(rx.report, "post_eq_snr_db", None)}
+    post = getattr(rx.report, "post_eq_snr_db", None)
+    return TxRxGap(tuple(out), float(np.mean(out)) if out else None, None if post is None else float(post))

@@ -119,6 +119,11 @@ def training_eta_scale(option: Any, generator: torch.Generator | None = None) ->
     return v
 
 
+def eta_range_top(option: Any) -> float:
+    """The largest factor on η a (valid) stage option ``eta_scale`` draws: the number, or ``hi`` of ``[lo, hi]``."""
+    return float(option[1]) if isinstance(option, (list, tuple)) else float(option)
+
+
 def rung_step_options(fraction: Any, quality: Any, eta_scale: Any, generator: torch.Generator | None = None
                       ) -> tuple[Any, Any]:
     """The step's ``(quality, eta_scale)`` options: with probability ``preset_fraction`` (the stage option, in
@@ -152,6 +157,7 @@ class PvscTrainable(TrainableModel):
         self.name = name
         self.arch = get_arch(arch, **overrides)
         self.model = PvscModel(self.arch, self.arch.overcomplete)
+        self.eta_top = self.arch.eta_top  # the largest factor on η a step of this run has drawn from (export's arch)
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         groups: dict[str, list[nn.Parameter]] = {g: [] for g in (*GROUPS, "quality")}
@@ -180,6 +186,7 @@ class PvscTrainable(TrainableModel):
         nmse = ctx.option("csi_nmse_db", None)
         snr_db = training_snr_db(ctx.option("snr_db", 10.0), ctx.generator)
         eta_scale = training_eta_scale(eta_option, ctx.generator)
+        self.eta_top = max(self.eta_top, eta_range_top(eta_option))
         out = self.model.train_clip(
             batch, quality, mode=str(ctx.option("quantization", "ste")), branch=branch,
             snr_db=snr_db, channel=str(ctx.option("channel", "awgn")),
@@ -209,10 +216,23 @@ class PvscTrainable(TrainableModel):
 
     def load_weights(self, state: dict[str, torch.Tensor], source: str = "") -> None:
         """A checkpoint (every head) or an export (the distilled heads only: the other heads keep their
-        initialisation); anything else that does not fit is an error."""
+        initialisation). Weights of another symbol-coder width (``--arch d_model=…``: only F_tx / F_rx differ
+        in shape) load everything else, and F_tx / F_rx start fresh (a note says so); anything else that does
+        not fit is an error."""
         state = {k.removeprefix("model."): v for k, v in state.items()}
+        own = self.model.state_dict()
+        differ = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
+        fresh = ()
+        if differ and all(_coder_key(k) for k in differ):
+            fresh = ("f_tx", "f_rx")
+            state = {k: v for k, v in state.items() if not _coder_key(k)}
+            print(f"{source or 'weights'}: F_tx / F_rx have another shape here ({differ[0]}): they start fresh",
+                  flush=True)
+        elif differ:
+            raise InputError(f"{source or 'weights'}: do not fit {self.name} ({self.arch.name}): shapes differ at "
+                             f"{differ[:4]}")
         res = self.model.load_state_dict(state, strict=False)
-        missing = [k for k in res.missing_keys if ".heads." not in k]
+        missing = [k for k in res.missing_keys if ".heads." not in k and not (fresh and _coder_key(k))]
         if missing or res.unexpected_keys:
             bad = (missing + list(res.unexpected_keys))[:4]
             raise InputError(f"{source or 'weights'}: do not fit {self.name} ({self.arch.name}): {bad}")
@@ -220,9 +240,16 @@ class PvscTrainable(TrainableModel):
     def export(self, directory: Path, record: dict[str, Any]) -> Path:
         """``<name>.safetensors`` (fp16; rate-set distillation: only the distilled set's heads) + ``.json``
         (arch, sha256, training record) — what ``--set weights=...`` and the shipped file load."""
-        meta = {"name": self.name, "arch": self.arch.to_dict(), "paper": "002_165f6aebfafa3581.txt",
+        arch = replace(self.arch, eta_top=self.eta_top)  # what the symbol coder was trained for (rate control's top)
+        meta = {"name": self.name, "arch": arch.to_dict(), "paper": "002_165f6aebfafa3581.txt",
                 "training": record}
         return save_weights(self.name, self.model.distilled_state(), meta, directory)
+
+
+def _coder_key(key: str) -> bool:
+    """A state-dict key of the symbol coder F_tx / F_rx (``intra.f_tx.…``, ``inter.f_rx.…``)."""
+    parts = key.split(".")
+    return len(parts) > 1 and parts[1] in ("f_tx", "f_rx")
 
 
 # --------------------------------------------------------------------------------------------- recipes
@@ -290,16 +317,23 @@ RUNG_OPTIONS = {"quality": "uniform", "eta_scale": [0.125, 1.0]}
 """Stage options that train over the operating points rate control picks from (its ``eta`` ladder): a quality
 uniform over [0, Q−1] per clip (the interpolated presets) and η × a factor log-uniform in [1/8, 1] per step (the
 knee's and the low rungs' lowered η). The paper trains each preset at one η; its rate control uses only those."""
+RUNG_OPTIONS_WIDE = {"quality": "uniform", "eta_scale": [0.125, 2.5]}
+""":data:`RUNG_OPTIONS` with η up to 2.5 × the model's: more symbols per unit than η gives, the ladder's rungs above
+the top preset (``ratecontrol.TOP_ETA_SCALES``). At the top preset the symbol coder, not the source codec, is
+where the session-15 model lost most (validation clip cockatoo, 256², 24 frames, 6 dB, q4: x̂^ideal 28.35 dB /
+LPIPS-vgg 0.319, x̂^tx 25.24 / 0.414, x̂ 24.42 / 0.437; ``benchmarks/bench_pvsc_ceiling.py``), and a model
+trained at η only gets worse with more."""
 
 
 def _joint_multisnr_stage(perc: str, steps: int, lr: float, frames: int, snr_db: tuple[float, float],
                           warmup: int = 0, reset_optimizer: bool = False, main_perc: str | None = None,
-                          name: str = "joint-multisnr", rungs: bool = False, preset_fraction: float = 0.0,
+                          name: str = "joint-multisnr", rungs: bool | dict = False, preset_fraction: float = 0.0,
                           **geometry: int) -> Stage:
     """Everything trained over the multi-SNR channel, the three reconstructions, no adversarial term; ``rungs``:
     over rate control's operating points too (:data:`RUNG_OPTIONS`), the presets at η on a ``preset_fraction``
     of the steps (:func:`rung_step_options`)."""
-    options = {**_multisnr_options(snr_db), **(RUNG_OPTIONS if rungs else {})}
+    rung_options = rungs if isinstance(rungs, dict) else RUNG_OPTIONS
+    options = {**_multisnr_options(snr_db), **(rung_options if rungs else {})}
     if rungs and preset_fraction:
         options["preset_fraction"] = preset_fraction
     return Stage(name, steps, lr=lr, warmup=warmup, frames=frames,
@@ -337,21 +371,23 @@ def _multisnr_joint_recipe(name: str, perc: str, steps: int, lr: float, frames: 
 
 def _multisnr_joint_gan_recipe(name: str, perc: str, steps: int, lr: float, frames: int,
                                snr_db: tuple[float, float], main_perc: str, disc_warmup: int,
-                               rungs: bool = False, preset_fraction: float = 0.0, **geometry: int) -> Recipe:
+                               rungs: bool | dict = False, preset_fraction: float = 0.0, **geometry: int) -> Recipe:
     """:func:`_multisnr_joint_recipe` with eq. (27)'s hinge adversarial term (λ_adv) on x̂, the reconstruction
     the receiver shows. An export has no discriminator, so for the first ``disc_warmup`` steps a fresh one learns
     while the generator trains without its term (the ``gan`` stage flag trains it; no ``gan`` weight reaches the
     generator, like VQGAN's ``disc_start``), then the generator gets the term. Under ``--budget anneal`` both
     stages shrink in proportion. ``rungs``: over rate control's operating points too (:data:`RUNG_OPTIONS`), with
-    the presets at η on a ``preset_fraction`` of the steps."""
+    the presets at η on a ``preset_fraction`` of the steps (a dict: those stage options instead of
+    :data:`RUNG_OPTIONS`)."""
+    rung_options = rungs if isinstance(rungs, dict) else RUNG_OPTIONS
     base = _joint_multisnr_stage(perc, disc_warmup, lr, frames, snr_db, warmup=50, reset_optimizer=True,
                                  main_perc=main_perc, name="joint-multisnr-disc-warmup", rungs=rungs,
                                  preset_fraction=preset_fraction, **geometry)
     warm = replace(base, gan=True, schedule="constant")
     adv = replace(base, name="joint-multisnr-gan", steps=steps - disc_warmup, warmup=0, reset_optimizer=False,
                   gan=True, losses={**base.loss_weights, "gan": LAMBDA_ADV})
-    over = (f", over qualities uniform in [0, Q−1] and η × [{RUNG_OPTIONS['eta_scale'][0]:g}, "
-            f"{RUNG_OPTIONS['eta_scale'][1]:g}] (rate control's rungs)") if rungs else ""
+    over = (f", over qualities uniform in [0, Q−1] and η × [{rung_options['eta_scale'][0]:g}, "
+            f"{rung_options['eta_scale'][1]:g}] (rate control's rungs)") if rungs else ""
     if rungs and preset_fraction:
         over += f", the presets at η on {preset_fraction:.0%} of the steps"
     return Recipe(name, (warm, adv), description=f"a further joint fine-tune over AWGN SNR uniform in "
@@ -395,12 +431,21 @@ MULTISNR_RUNGS_MIX_SMALL = _multisnr_joint_gan_recipe("multisnr-rungs-mix", "lpi
 MULTISNR_RUNGS_MIX_PAPER = _multisnr_joint_gan_recipe("multisnr-rungs-mix", "lpips_vgg", 50_000, 1e-5, 7, (-4.0, 14.0),
                                                       main_perc="lpips_vgg", disc_warmup=5000, rungs=True,
                                                       preset_fraction=0.5)
+# session 16: the mix with η up to 2.5 × on the rung steps, so that the symbol coder learns to use more symbols per
+# unit than η gives: the top preset's budget beyond q4 at η bought nothing (docs/pvsc.md, "Above q4")
+MULTISNR_RUNGS_WIDE_SMALL = _multisnr_joint_gan_recipe("multisnr-rungs-wide", "lpips_alex", 3000, 5e-5, 5,
+                                                       (-4.0, 14.0), main_perc="lpips_vgg", disc_warmup=300,
+                                                       rungs=RUNG_OPTIONS_WIDE, preset_fraction=0.5)
+MULTISNR_RUNGS_WIDE_PAPER = _multisnr_joint_gan_recipe("multisnr-rungs-wide", "lpips_vgg", 50_000, 1e-5, 7,
+                                                       (-4.0, 14.0), main_perc="lpips_vgg", disc_warmup=5000,
+                                                       rungs=RUNG_OPTIONS_WIDE, preset_fraction=0.5)
 
 register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
                                  {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER,
                                   "multisnr-joint": MULTISNR_JOINT_PAPER, "multisnr-joint-gan": MULTISNR_JOINT_GAN_PAPER,
                                   "multisnr-rungs": MULTISNR_RUNGS_PAPER,
-                                  "multisnr-rungs-mix": MULTISNR_RUNGS_MIX_PAPER},
+                                  "multisnr-rungs-mix": MULTISNR_RUNGS_MIX_PAPER,
+                                  "multisnr-rungs-wide": MULTISNR_RUNGS_WIDE_PAPER},
                                  frames=7, crop=256, batch=8,
                                  description="PVSC (002) paper architecture, C_y = C_z = 128: the three-stage "
                                              "recipe of §III-D"))
@@ -408,7 +453,8 @@ register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-
                                  {"default": SMALL_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_SMALL,
                                   "multisnr-joint": MULTISNR_JOINT_SMALL, "multisnr-joint-vgg": MULTISNR_JOINT_VGG_SMALL,
                                   "multisnr-joint-gan": MULTISNR_JOINT_GAN_SMALL, "multisnr-rungs": MULTISNR_RUNGS_SMALL,
-                                  "multisnr-rungs-mix": MULTISNR_RUNGS_MIX_SMALL},
+                                  "multisnr-rungs-mix": MULTISNR_RUNGS_MIX_SMALL,
+                                  "multisnr-rungs-wide": MULTISNR_RUNGS_WIDE_SMALL},
                                  frames=5, crop=128, batch=4,
                                  description="PVSC (002) small architecture (~2 M parameters): the §III-D "
                                              "stages sized for a CPU"))
