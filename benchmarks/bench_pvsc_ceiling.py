@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 
 from tokcom.link.base import build_link
 from tokcom.metrics.perceptual import get_net, weights_unavailable
 from tokcom.schemes.base import build_scheme
+from tokcom.schemes.pvsc.model import quality_tensor
 from tokcom.schemes.pvsc.ratecontrol import Candidate
 from tokcom.schemes.pvsc.scheme import _frames_tensor
+from tokcom.train.losses import psnr_db
 from tokcom.types import Rate
 from tokcom.video import read_video, samples
 
@@ -65,10 +66,9 @@ def measure(clip: str, size: str, frames: int, gop: int, qualities: list[float],
                 xg = x[start:start + n]
                 uses += scheme._encode_gop(model, xg, start, Candidate(q), eta, scheme.side_mcs(state), True, state,
                                            0, (h, w), False).channel_uses
-                qt = torch.tensor([int(q)]) if float(q).is_integer() else torch.tensor([float(q)])
                 with torch.no_grad():
-                    out = model.train_clip(xg[:, :, :h, :w].permute(1, 0, 2, 3)[None], qt, mode="round",
-                                           branch="full", snr_db=snr, generator=gen)
+                    out = model.train_clip(xg[:, :, :h, :w].permute(1, 0, 2, 3)[None], quality_tensor(q, "cpu"),
+                                           mode="round", branch="full", snr_db=snr, generator=gen)
                 for b in BRANCHES:
                     recon[b].append(out[b][0].permute(1, 0, 2, 3).clamp(-1, 1))
             target = x[:, :, :h, :w]
@@ -76,8 +76,7 @@ def measure(clip: str, size: str, frames: int, gop: int, qualities: list[float],
             with torch.no_grad():
                 for b in BRANCHES:
                     xr = torch.cat(recon[b])
-                    mse = float(((xr - target) / 2).pow(2).mean())
-                    row[f"{b}_psnr"] = -10.0 * math.log10(max(mse, 1e-12))
+                    row[f"{b}_psnr"] = psnr_db(xr, target)
                     row[f"{b}_lpips"] = float(torch.cat([net(xr[i:i + 4], target[i:i + 4]).reshape(-1)
                                                          for i in range(0, xr.shape[0], 4)]).mean())
             rows.append(row)

@@ -222,9 +222,8 @@ class PvscTrainable(TrainableModel):
         state = {k.removeprefix("model."): v for k, v in state.items()}
         own = self.model.state_dict()
         differ = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
-        fresh = ()
-        if differ and all(_coder_key(k) for k in differ):
-            fresh = ("f_tx", "f_rx")
+        coder_fresh = bool(differ) and all(_coder_key(k) for k in differ)
+        if coder_fresh:
             state = {k: v for k, v in state.items() if not _coder_key(k)}
             print(f"{source or 'weights'}: F_tx / F_rx have another shape here ({differ[0]}): they start fresh",
                   flush=True)
@@ -232,7 +231,7 @@ class PvscTrainable(TrainableModel):
             raise InputError(f"{source or 'weights'}: do not fit {self.name} ({self.arch.name}): shapes differ at "
                              f"{differ[:4]}")
         res = self.model.load_state_dict(state, strict=False)
-        missing = [k for k in res.missing_keys if ".heads." not in k and not (fresh and _coder_key(k))]
+        missing = [k for k in res.missing_keys if ".heads." not in k and not (coder_fresh and _coder_key(k))]
         if missing or res.unexpected_keys:
             bad = (missing + list(res.unexpected_keys))[:4]
             raise InputError(f"{source or 'weights'}: do not fit {self.name} ({self.arch.name}): {bad}")
@@ -327,13 +326,12 @@ trained at η only gets worse with more."""
 
 def _joint_multisnr_stage(perc: str, steps: int, lr: float, frames: int, snr_db: tuple[float, float],
                           warmup: int = 0, reset_optimizer: bool = False, main_perc: str | None = None,
-                          name: str = "joint-multisnr", rungs: bool | dict = False, preset_fraction: float = 0.0,
+                          name: str = "joint-multisnr", rungs: dict | None = None, preset_fraction: float = 0.0,
                           **geometry: int) -> Stage:
     """Everything trained over the multi-SNR channel, the three reconstructions, no adversarial term; ``rungs``:
-    over rate control's operating points too (:data:`RUNG_OPTIONS`), the presets at η on a ``preset_fraction``
-    of the steps (:func:`rung_step_options`)."""
-    rung_options = rungs if isinstance(rungs, dict) else RUNG_OPTIONS
-    options = {**_multisnr_options(snr_db), **(rung_options if rungs else {})}
+    the stage options that train over rate control's operating points too (:data:`RUNG_OPTIONS` or
+    :data:`RUNG_OPTIONS_WIDE`), the presets at η on a ``preset_fraction`` of the steps (:func:`rung_step_options`)."""
+    options = {**_multisnr_options(snr_db), **(rungs or {})}
     if rungs and preset_fraction:
         options["preset_fraction"] = preset_fraction
     return Stage(name, steps, lr=lr, warmup=warmup, frames=frames,
@@ -371,23 +369,22 @@ def _multisnr_joint_recipe(name: str, perc: str, steps: int, lr: float, frames: 
 
 def _multisnr_joint_gan_recipe(name: str, perc: str, steps: int, lr: float, frames: int,
                                snr_db: tuple[float, float], main_perc: str, disc_warmup: int,
-                               rungs: bool | dict = False, preset_fraction: float = 0.0, **geometry: int) -> Recipe:
+                               rungs: dict | None = None, preset_fraction: float = 0.0, **geometry: int) -> Recipe:
     """:func:`_multisnr_joint_recipe` with eq. (27)'s hinge adversarial term (λ_adv) on x̂, the reconstruction
     the receiver shows. An export has no discriminator, so for the first ``disc_warmup`` steps a fresh one learns
     while the generator trains without its term (the ``gan`` stage flag trains it; no ``gan`` weight reaches the
     generator, like VQGAN's ``disc_start``), then the generator gets the term. Under ``--budget anneal`` both
-    stages shrink in proportion. ``rungs``: over rate control's operating points too (:data:`RUNG_OPTIONS`), with
-    the presets at η on a ``preset_fraction`` of the steps (a dict: those stage options instead of
-    :data:`RUNG_OPTIONS`)."""
-    rung_options = rungs if isinstance(rungs, dict) else RUNG_OPTIONS
+    stages shrink in proportion. ``rungs``: the stage options that train over rate control's operating points
+    too (:data:`RUNG_OPTIONS`, :data:`RUNG_OPTIONS_WIDE`), with the presets at η on a ``preset_fraction`` of the
+    steps."""
     base = _joint_multisnr_stage(perc, disc_warmup, lr, frames, snr_db, warmup=50, reset_optimizer=True,
                                  main_perc=main_perc, name="joint-multisnr-disc-warmup", rungs=rungs,
                                  preset_fraction=preset_fraction, **geometry)
     warm = replace(base, gan=True, schedule="constant")
     adv = replace(base, name="joint-multisnr-gan", steps=steps - disc_warmup, warmup=0, reset_optimizer=False,
                   gan=True, losses={**base.loss_weights, "gan": LAMBDA_ADV})
-    over = (f", over qualities uniform in [0, Q−1] and η × [{rung_options['eta_scale'][0]:g}, "
-            f"{rung_options['eta_scale'][1]:g}] (rate control's rungs)") if rungs else ""
+    over = (f", over qualities uniform in [0, Q−1] and η × [{rungs['eta_scale'][0]:g}, "
+            f"{rungs['eta_scale'][1]:g}] (rate control's rungs)") if rungs else ""
     if rungs and preset_fraction:
         over += f", the presets at η on {preset_fraction:.0%} of the steps"
     return Recipe(name, (warm, adv), description=f"a further joint fine-tune over AWGN SNR uniform in "
@@ -420,16 +417,16 @@ MULTISNR_JOINT_GAN_PAPER = _multisnr_joint_gan_recipe("multisnr-joint-gan", "lpi
 # session 12: the GAN fine-tune over rate control's operating points (interpolated qualities, lowered η): the
 # rungs it picks at low CBR were never trained, and on the validation clips some were worse than cheaper ones
 MULTISNR_RUNGS_SMALL = _multisnr_joint_gan_recipe("multisnr-rungs", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0),
-                                                  main_perc="lpips_vgg", disc_warmup=300, rungs=True)
+                                                  main_perc="lpips_vgg", disc_warmup=300, rungs=RUNG_OPTIONS)
 MULTISNR_RUNGS_PAPER = _multisnr_joint_gan_recipe("multisnr-rungs", "lpips_vgg", 50_000, 1e-5, 7, (-4.0, 14.0),
-                                                  main_perc="lpips_vgg", disc_warmup=5000, rungs=True)
+                                                  main_perc="lpips_vgg", disc_warmup=5000, rungs=RUNG_OPTIONS)
 # session 13: half the steps on the presets at η, the rest over the rungs — the rungs-only run (session 12) improved
 # every low rung on the validation clips but lost up to 0.02 LPIPS-vgg at CBR 0.01 / 0.02 (the presets at η)
 MULTISNR_RUNGS_MIX_SMALL = _multisnr_joint_gan_recipe("multisnr-rungs-mix", "lpips_alex", 3000, 5e-5, 5, (-4.0, 14.0),
-                                                      main_perc="lpips_vgg", disc_warmup=300, rungs=True,
+                                                      main_perc="lpips_vgg", disc_warmup=300, rungs=RUNG_OPTIONS,
                                                       preset_fraction=0.5)
 MULTISNR_RUNGS_MIX_PAPER = _multisnr_joint_gan_recipe("multisnr-rungs-mix", "lpips_vgg", 50_000, 1e-5, 7, (-4.0, 14.0),
-                                                      main_perc="lpips_vgg", disc_warmup=5000, rungs=True,
+                                                      main_perc="lpips_vgg", disc_warmup=5000, rungs=RUNG_OPTIONS,
                                                       preset_fraction=0.5)
 # session 16: the mix with η up to 2.5 × on the rung steps, so that the symbol coder learns to use more symbols per
 # unit than η gives: the top preset's budget beyond q4 at η bought nothing (docs/pvsc.md, "Above q4")
