@@ -25,6 +25,11 @@ own buffer reconstructions, over AWGN at ``--gap-snr`` dB, ``--gap-frames`` fram
 Weights: ``pvsc-small`` shipped weights when present, else a random initialisation (reported).
 
 Prints a table and, as the last line, one JSON object. ``--quick``: the small model, 256² only, 2 frames.
+
+**On a GPU** (``--device cuda``; the model runs there, entropy coding and PDUs stay on the CPU as in the scheme):
+a lent GPU machine has no PyAV, so carry the frames as ``.npz`` (``--save-npz FRAMES.npz`` here writes the clip's
+first ``--frames``/``--gap-frames`` frames at 256²; ``--npz FRAMES.npz`` there reads them) and the ``constriction``
+wheel for its Python (docs/pvsc.md, "Speed", has the device command). MACs are counted on the CPU either way.
 """
 
 from __future__ import annotations
@@ -37,17 +42,35 @@ from dataclasses import asdict
 import numpy as np
 
 
-def _video(frames: int, size: str):
+_NPZ: dict[str, str] = {}  # --npz: the frames file that replaces the bundled clip (no PyAV on a GPU machine)
+
+
+def _source(frames: int):
+    """``frames`` frames of bikes at 256² (the bundled clip, or the ``--npz`` export of it)."""
+    from tokcom.types import Video
     from tokcom.video import read_video, samples
 
+    if "path" not in _NPZ:
+        return read_video(samples.path("bikes"), frames=frames, size="256x256")
+    with np.load(_NPZ["path"], allow_pickle=False) as z:
+        arr, fps = np.asarray(z["frames"][:frames], np.uint8), float(z["fps"])
+    if len(arr) < frames:
+        raise SystemExit(f"{_NPZ['path']} holds {len(arr)} frames; {frames} needed")
+    return Video(arr, fps, source=_NPZ["path"])
+
+
+def _video(frames: int, size: str):
     w, h = (int(v) for v in size.split("x"))
-    v = read_video(samples.path("bikes"), frames=frames, size="256x256")
+    v = _source(frames)
     if (w, h) == (256, 256):
         return v
     import cv2
 
     return v.with_frames(np.stack([cv2.resize(np.asarray(f), (w, h), interpolation=cv2.INTER_LINEAR)
                                    for f in v.frames]))
+
+
+_DEVICE: dict[str, str] = {"device": "cpu"}  # --device
 
 
 def _scheme(model: str, **opts):
@@ -57,14 +80,23 @@ def _scheme(model: str, **opts):
     cfg = {"model": model, "gop": 64, **opts}
     st = weight_files(build_scheme("pvsc", {"model": model}).config)[0]
     cfg.setdefault("weights", "shipped" if st.is_file() else "random")
-    return build_scheme("pvsc", cfg)
+    return build_scheme("pvsc", cfg, device=_DEVICE["device"])
+
+
+def _sync() -> None:
+    import torch
+
+    if _DEVICE["device"].startswith("cuda"):
+        torch.cuda.synchronize()
 
 
 def _best(fn, runs: int = 2) -> float:
     best = float("inf")
     for _ in range(runs):
+        _sync()
         t0 = time.perf_counter()
         fn()
+        _sync()
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -86,10 +118,12 @@ def speed(model: str, size: str, frames: int) -> dict:
     rc = _scheme(model)
     st_rc = link.state(v.info, Rate(cbr=0.02))
     rc.encode(v, st_rc, rng)
+    _sync()
     t0 = time.perf_counter()
     tx_rc = rc.encode(v, st_rc, rng)
+    _sync()
     rc_s = time.perf_counter() - t0
-    return {"model": model, "size": size, "frames": frames, "weights": tx.report.weights,
+    return {"model": model, "size": size, "frames": frames, "weights": tx.report.weights, "device": _DEVICE["device"],
             "tx_ms": 1e3 * tx_s / frames, "rx_ms": 1e3 * rx_s / frames, "tx_rc_ms": 1e3 * rc_s / frames,
             "rc_candidates_tried": [g.candidates_tried for g in tx_rc.report.gops],
             "symbols_per_frame": tx.report.symbols / frames, "side_bits_per_frame": tx.report.side_bits / frames}
@@ -154,12 +188,25 @@ def main() -> None:
     ap.add_argument("--gap-frames", type=int, default=8)
     ap.add_argument("--gap-snr", type=float, default=6.0)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda (the model; MACs are counted on the CPU)")
+    ap.add_argument("--npz", default="", help="frames from this file instead of the bundled clip (GPU machines)")
+    ap.add_argument("--save-npz", default="", help="write the frames the benchmark uses to this file, then exit")
     a = ap.parse_args()
     if a.quick:
         a.configs, a.sizes, a.frames, a.gap_frames = "small", "256x256", 2, 4
+    if a.save_npz:
+        v = _source(max(a.frames, a.gap_frames))
+        np.savez_compressed(a.save_npz, frames=np.asarray(v.frames, np.uint8), fps=np.float64(v.fps))
+        print(f"wrote {a.save_npz}: {v.num_frames} frames {v.width}x{v.height}")
+        return
+    if a.npz:
+        _NPZ["path"] = a.npz
+    _DEVICE["device"] = a.device
     import torch
 
     torch.set_num_threads(a.threads)
+    if a.device.startswith("cuda"):
+        print(f"device {torch.cuda.get_device_name(0)}, torch {torch.__version__}", flush=True)
     rows, mac_rows = [], []
     for model in a.configs.split(","):
         for size in a.sizes.split(","):
@@ -174,7 +221,7 @@ def main() -> None:
     g = gap(a.gap_frames, a.gap_snr)
     print(f"tx/rx gap at {a.gap_snr:g} dB over {a.gap_frames} frames ({g['weights']}): mean "
           f"{g['mean_db']:.2f} dB PSNR(x̂^tx, x̂^rx), per frame {[round(v, 1) for v in g['psnr_tx_vs_rx_db']]}")
-    print(json.dumps({"threads": a.threads, "speed": rows, "macs": mac_rows, "gap": g}))
+    print(json.dumps({"threads": a.threads, "device": a.device, "speed": rows, "macs": mac_rows, "gap": g}))
 
 
 if __name__ == "__main__":

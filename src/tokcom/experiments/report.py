@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tokcom.experiments.bdcbr import bd_cbr_table, bd_table_html, bd_table_markdown
+from tokcom.experiments.records import (
+    BASELINE,
+    CONDITION_AXES,
+    LOWER_IS_BETTER,
+    RATE_AXES,
+    axis,
+    counts,
+    curve_label,
+    groups,
+    metrics_present,
+    numkey,
+    varying,
+)
 from tokcom.plotting import line_plot
+from tokcom.registry import SCHEMES
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222;max-width:1200px}
@@ -116,52 +130,10 @@ def write_report(
 # ---------------------------------------------------------------------------------------------------------
 # Sweep reports: plots, BD-CBR table and playback, built from a result store.
 
-PLOT_METRICS = ("psnr", "ssim", "ms_ssim", "lpips_alex", "lpips_vgg", "dists", "fvd", "clip_score")
-CONDITION_AXES = ("snr_db", "pdu_loss", "csi_nmse_db")
-RATE_AXES = ("cbr", "bitrate", "bandwidth_hz")
-BASELINE = "h265"
-
-
-def _axis(rec: dict[str, Any], key: str) -> Any:
-    return rec.get("config", {}).get(key)
-
-
-def _varying(recs: Sequence[dict[str, Any]], keys: Sequence[str]) -> list[str]:
-    return [k for k in keys if len({_axis(r, k) for r in recs if _axis(r, k) is not None}) > 1]
-
-
-def _groups(recs, key_fn):
-    out: dict[Any, list] = {}
-    for r in recs:
-        out.setdefault(key_fn(r), []).append(r)
-    return out
-
-
-def _metrics_present(recs) -> list[str]:
-    have = {m for r in recs for m in r.get("metrics", {})}
-    return [m for m in PLOT_METRICS if m in have]
-
-
-def counts(r: dict[str, Any]) -> bool:
-    """A record that competes: valid (≥ 85 % of frames decoded) and within its channel-use budget."""
-    return bool(r.get("valid")) and not r.get("over_budget", False)
-
-
-def curve_label(r: dict[str, Any]) -> str:
-    """The name of a record's curve: its scheme, plus what distinguishes its configuration (the scheme's
-    :meth:`~tokcom.schemes.base.Scheme.curve_label`)."""
-    from tokcom.registry import SCHEMES
-
-    try:
-        return SCHEMES.get(r["scheme"]).curve_label(r)
-    except Exception:  # noqa: BLE001 - a record of a scheme this tokcom does not have
-        return str(r.get("scheme"))
-
-
 def _mean_series(recs, x_fn, metric) -> dict[str, list[tuple[float, float, bool]]]:
     """One series per curve: ``(x, mean metric, filled)``; hollow markers for invalid or over-budget runs."""
     series: dict[str, list[tuple[float, float, bool]]] = {}
-    for (label, x), grp in _groups(recs, lambda r: (curve_label(r), x_fn(r))).items():
+    for (label, x), grp in groups(recs, lambda r: (curve_label(r), x_fn(r))).items():
         vals = [r["metrics"][metric] for r in grp if metric in r.get("metrics", {})]
         if x is None or not vals:
             continue
@@ -169,66 +141,12 @@ def _mean_series(recs, x_fn, metric) -> dict[str, list[tuple[float, float, bool]
     return series
 
 
-def bd_cbr_table(recs: Sequence[dict[str, Any]], metric: str, baseline: str = BASELINE) -> dict[str, Any]:
-    """BD-CBR (%) of every scheme against ``baseline`` per input clip and condition (PVSC Table I style).
-
-    Curves are (measured cbr, metric) over the points that share scheme, input and condition; only valid
-    points within their budget count. Returns ``{"metric", "baseline", "columns": [...], "rows": {scheme: {column: value}}}``.
-    """
-    from tokcom.errors import TokcomError
-    from tokcom.metrics.bdrate import bd_rate
-
-    cond = _varying(recs, CONDITION_AXES)
-    ckey = cond[0] if cond else None
-
-    def column(r):
-        name = Path(str(r.get("input", ""))).name
-        return f"{name} @ {ckey}={_axis(r, ckey):g}" if ckey else name
-
-    curves: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    order: dict[str, tuple] = {}
-    for r in recs:
-        if counts(r) and metric in r.get("metrics", {}):
-            curves.setdefault((r["scheme"], column(r)), []).append((r["cbr"], r["metrics"][metric]))
-            order[column(r)] = (Path(str(r.get("input", ""))).name, _axis(r, ckey) if ckey else 0)
-    columns = sorted({c for _, c in curves}, key=lambda c: order[c])
-    rows: dict[str, dict[str, float | None]] = {}
-    for scheme in sorted({s for s, _ in curves} - {baseline}):
-        rows[scheme] = {}
-        for c in columns:
-            a, t = curves.get((baseline, c)), curves.get((scheme, c))
-            val = None
-            if a and t and len(a) >= 4 and len(t) >= 4:  # four rate points per curve, as in VCEG-M33
-                try:
-                    v = bd_rate({"rate": [x for x, _ in a], "quality": [y for _, y in a]},
-                                {"rate": [x for x, _ in t], "quality": [y for _, y in t]}, metric)
-                    val = None if math.isnan(v) else float(v)
-                except (ValueError, ArithmeticError, AssertionError, TokcomError):
-                    val = None  # too few distinct points or a non-monotone curve: reported as n/a
-            rows[scheme][c] = val
-    return {"metric": metric, "baseline": baseline, "columns": columns, "rows": rows}
-
-
-def bd_table_markdown(t: dict[str, Any]) -> str:
-    head = "| scheme | " + " | ".join(t["columns"]) + " | average |\n|---|" + "---|" * (len(t["columns"]) + 1)
-    lines = [f"BD-CBR (%) on {t['metric']} against {t['baseline']} (negative = fewer channel uses)", "", head]
-    for s, row in t["rows"].items():
-        vals = [row[c] for c in t["columns"]]
-        good = [v for v in vals if v is not None]
-        avg = f"{sum(good) / len(good):.1f}" if good else "n/a"
-        lines.append(f"| {s} | " + " | ".join("n/a" if v is None else f"{v:.1f}" for v in vals) + f" | {avg} |")
-    return "\n".join(lines) + "\n"
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Who wins: quality at the budget, per condition × target rate (read with the budget and decoded rules).
 
-LOWER_IS_BETTER = {"lpips_alex", "lpips_vgg", "dists", "fvd"}
-
-
 def primary_metric(recs: Sequence[dict[str, Any]]) -> str | None:
     """The metric the "who wins" summary is stated on: a perceptual one when measured, else PSNR."""
-    have = _metrics_present(recs)
+    have = metrics_present(recs)
     for m in ("lpips_vgg", "dists", "lpips_alex", "psnr", "ssim"):
         if m in have:
             return m
@@ -245,15 +163,15 @@ def quality_at_budget(recs: Sequence[dict[str, Any]], metric: str) -> dict[str, 
         ``{"metric", "axes": [condition axes..., rate axis], "curves": [...], "rows": [{"key": {...},
         "cells": {curve: {"value", "cbr", "valid", "over_budget"}}, "winner": curve | None}]}``.
     """
-    cond = _varying(recs, CONDITION_AXES) or [k for k in CONDITION_AXES if any(_axis(r, k) is not None
+    cond = varying(recs, CONDITION_AXES) or [k for k in CONDITION_AXES if any(axis(r, k) is not None
                                                                                for r in recs)][:1]
-    rate = [k for k in RATE_AXES if any(_axis(r, k) is not None for r in recs)][:1]
+    rate = [k for k in RATE_AXES if any(axis(r, k) is not None for r in recs)][:1]
     axes = cond + rate
     lower = metric in LOWER_IS_BETTER
     curves = sorted({curve_label(r) for r in recs})
     rows = []
-    grouped = _groups(recs, lambda r: (Path(str(r.get("input", ""))).name, *(_axis(r, k) for k in axes)))
-    for key, grp in sorted(grouped.items(), key=lambda kv: (kv[0][0], _numkey(kv[0][1:]))):
+    grouped = groups(recs, lambda r: (Path(str(r.get("input", ""))).name, *(axis(r, k) for k in axes)))
+    for key, grp in sorted(grouped.items(), key=lambda kv: (kv[0][0], numkey(kv[0][1:]))):
         cells: dict[str, dict[str, Any]] = {}
         for r in grp:
             v = r.get("metrics", {}).get(metric)
@@ -317,17 +235,15 @@ def describe_run(recs: Sequence[dict[str, Any]]) -> str:
         return ""
     r0 = recs[0]
     clips = sorted({f"{Path(str(r.get('input', ''))).name} ({r.get('frames')} frames, {r.get('width')}×"
-                    f"{r.get('height')}, from frame {_axis(r, 'start') or 0})" for r in recs})
-    chans = sorted({f"{_axis(r, 'channel') or r.get('link', {}).get('channel')}"
+                    f"{r.get('height')}, from frame {axis(r, 'start') or 0})" for r in recs})
+    chans = sorted({f"{axis(r, 'channel') or r.get('link', {}).get('channel')}"
                     + (f" ({r['link'].get('phy')} PHY)" if r.get("link", {}).get("phy") else "") for r in recs})
     conds = []
     for k in CONDITION_AXES + RATE_AXES:
-        vals = sorted({_axis(r, k) for r in recs if _axis(r, k) is not None})
+        vals = sorted({axis(r, k) for r in recs if axis(r, k) is not None})
         if vals:
             conds.append(f"{k} ∈ {{{', '.join(f'{v:g}' for v in vals)}}}")
     overhead = sorted({r.get("link", {}).get("overhead") for r in recs if r.get("link", {}).get("overhead")})
-    from tokcom.registry import SCHEMES
-
     per_curve = {}
     for r in recs:
         label = curve_label(r)
@@ -351,7 +267,6 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
     """(Re)build ``DIR/index.html`` (+ ``plots/``, ``bdcbr.md``, ``quality.md``) from the result store."""
     from tokcom.experiments.runner import PREVIEW_DIR
     from tokcom.experiments.store import ResultStore
-    from tokcom.registry import SCHEMES
 
     out = Path(directory)
     with ResultStore(out, create=False) as store:
@@ -360,24 +275,24 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
         meta_intro = store.get_meta("intro", "")
     plots_dir = out / "plots"
     plots_dir.mkdir(exist_ok=True)
-    metrics = _metrics_present(recs)
-    cond = _varying(recs, CONDITION_AXES)
-    rate = _varying(recs, RATE_AXES)
+    metrics = metrics_present(recs)
+    cond = varying(recs, CONDITION_AXES)
+    rate = varying(recs, RATE_AXES)
     figures: list[tuple[str, str]] = []
     for m in metrics:
         if cond:
             c = cond[0]
-            for rv, grp in sorted(_groups(recs, lambda r: tuple(_axis(r, k) for k in RATE_AXES)).items(),
-                                  key=lambda kv: _numkey(kv[0])):
+            for rv, grp in sorted(groups(recs, lambda r: tuple(axis(r, k) for k in RATE_AXES)).items(),
+                                  key=lambda kv: numkey(kv[0])):
                 tag = "_".join(f"{k}{v:g}" for k, v in zip(RATE_AXES, rv) if v is not None) or "all"
                 label = ", ".join(f"target {k} {v:g}" for k, v in zip(RATE_AXES, rv) if v is not None) or "all rates"
                 names = line_plot(plots_dir / f"{m}_vs_{c}_{tag}",
-                                  _mean_series(grp, lambda r, c=c: _axis(r, c), m),
+                                  _mean_series(grp, lambda r, c=c: axis(r, c), m),
                                   c, m, f"{m} vs {c} ({label}; hollow: invalid or over budget)")
                 figures.append((f"{m} vs {c} ({label})", f"plots/{names[0]}"))
         if rate:
-            for cv, grp in sorted(_groups(recs, lambda r: tuple(_axis(r, k) for k in CONDITION_AXES)).items(),
-                                  key=lambda kv: _numkey(kv[0])):
+            for cv, grp in sorted(groups(recs, lambda r: tuple(axis(r, k) for k in CONDITION_AXES)).items(),
+                                  key=lambda kv: numkey(kv[0])):
                 tag = "_".join(f"{k}{v:g}" for k, v in zip(CONDITION_AXES, cv) if v is not None) or "all"
                 label = ", ".join(f"{k} {v:g}" for k, v in zip(CONDITION_AXES, cv) if v is not None) or "all"
                 names = line_plot(plots_dir / f"{m}_vs_cbr_{tag}", _mean_series(grp, lambda r: r["cbr"], m),
@@ -398,15 +313,16 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
         (out / "quality.md").write_text(quality_md)
     bd_md, bd_html = "", ""
     if rate and any(r["scheme"] == BASELINE for r in recs):
-        for m in metrics:
-            t = bd_cbr_table(recs, m)
-            if t["rows"]:
-                bd_md += bd_table_markdown(t) + "\n"
-        if bd_md:
+        tables = [t for t in (bd_cbr_table(recs, m) for m in metrics) if t.rows]
+        if tables:
+            bd_md = "".join(bd_table_markdown(t) + "\n" for t in tables)
             (out / "bdcbr.md").write_text(bd_md)
-            tables = "".join(_bd_table_html(bd_cbr_table(recs, m)) for m in metrics)
             bd_html = ("<h2>BD-CBR against h265</h2><p>n/a where a curve has fewer than four valid, in-budget "
-                       "points at distinct rates (then read the quality-at-the-budget table above).</p>" + tables)
+                       "points at distinct rates (then read the quality-at-the-budget table above); "
+                       "n/a (&gt; +X %) where the quality ranges do not overlap: at its best quality the scheme "
+                       "needs more than (1 + X/100)× the baseline's CBR, which reaches better quality at its "
+                       "cheapest point (&lt; −X %: the mirror case).</p>"
+                       + "".join(bd_table_html(t) for t in tables))
     columns = [("scheme", "label"), ("input", "input_name"), ("channel", "config.channel")]
     columns += [(k, f"config.{k}") for k in cond] + [(f"target {k}", f"config.{k}") for k in rate]
     columns += [("cbr used", "cbr"), ("over budget", "over_budget"), ("kbit/s", "kbps"), ("PDUs lost", "lost"),
@@ -429,15 +345,15 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
         except Exception:  # noqa: BLE001 - a scheme this tokcom does not have
             row["summary"] = "–"
         rows.append(row)
-    for inp, grp in _groups(recs, lambda r: (r.get("input"), r.get("frames"), r.get("width"), r.get("height"),
-                                             _axis(r, "start") or 0)).items():
+    for inp, grp in groups(recs, lambda r: (r.get("input"), r.get("frames"), r.get("width"), r.get("height"),
+                                             axis(r, "start") or 0)).items():
         orig = _original_preview(originals, *inp)
         if orig:
             videos.append((f"original: {Path(str(inp[0])).name}", f"{PREVIEW_DIR}/{orig}"))
         for r in grp:
             key = r.get("point_key")
             if key and (originals / f"{key}.mp4").is_file():
-                cond_txt = ", ".join(f"{k} {_axis(r, k):g}" for k in cond + rate if _axis(r, k) is not None)
+                cond_txt = ", ".join(f"{k} {axis(r, k):g}" for k in cond + rate if axis(r, k) is not None)
                 psnr = r.get("metrics", {}).get("psnr")
                 videos.append((f"{curve_label(r)} {cond_txt}" + (f": PSNR {psnr:.2f} dB" if psnr else "")
                                + ("" if counts(r) else " (invalid or over budget)"), f"{PREVIEW_DIR}/{key}.mp4"))
@@ -485,27 +401,6 @@ def store_mixed_note(out: Path) -> str:
         return ""
     return ("<p class=\"bad\">These results mix records made by different code or weights (resumed with "
             f"--allow-mixed): {html.escape('; '.join(mixed))}.</p>")
-
-
-def _numkey(values: tuple) -> tuple:
-    return tuple((v is None, v if isinstance(v, (int, float)) else 0, str(v)) for v in values)
-
-
-def _bd_table_html(t: dict[str, Any]) -> str:
-    if not t["rows"]:
-        return ""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in t["columns"])
-    body = ""
-    for s, row in t["rows"].items():
-        vals = [row[c] for c in t["columns"]]
-        good = [v for v in vals if v is not None]
-        cells = "".join(f"<td>{'n/a' if v is None else f'{v:.1f}'}</td>" for v in vals)
-        avg = f"{sum(good) / len(good):.1f}" if good else "n/a"
-        body += f'<tr><td class="l">{html.escape(s)}</td>{cells}<td>{avg}</td></tr>'
-    return (f"<p>BD-CBR (%) on <b>{html.escape(t['metric'])}</b> against {html.escape(t['baseline'])} "
-            f"(negative = fewer channel uses for the same quality; valid, in-budget points only)</p>"
-            f'<table><thead><tr><th class="l">scheme</th>{head}<th>average</th></tr></thead>'
-            f"<tbody>{body}</tbody></table>")
 
 
 def _original_preview(vdir: Path, path: Any, frames: Any, width: Any, height: Any, start: Any) -> str | None:

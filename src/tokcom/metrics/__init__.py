@@ -14,16 +14,18 @@ from tokcom.metrics import (
     pixel,  # noqa: F401  (registers psnr, psnr_y, ssim, ssim_gauss, ms_ssim)
 )
 from tokcom.metrics.base import Metric, check_pair, compute_metrics, default_metrics
-from tokcom.metrics.bdrate import RDCurve, bd_quality, bd_rate
+from tokcom.metrics.bdrate import BdBound, RDCurve, bd_quality, bd_rate, bd_rate_bound
 from tokcom.metrics.clip import clip_text_score
 from tokcom.metrics.fvd import fvd
 from tokcom.metrics.roi import roi_metrics
 
 __all__ = [
+    "BdBound",
     "Metric",
     "RDCurve",
     "bd_quality",
     "bd_rate",
+    "bd_rate_bound",
     "check_pair",
     "clip_text_score",
     "compute_metrics",

@@ -13,6 +13,9 @@ with increasing rate (it asserts on a curve whose quality falls as rate rises), 
 before the call — BD-rate is invariant to that (same interval, same average) and BD-quality is negated back.
 Points are sorted by quality (BD-rate) or by rate (BD-quality); duplicates are an error.
 
+Curves whose quality ranges do not overlap have no BD-rate (the integral is over an empty interval);
+:func:`bd_rate_bound` then says what the points do imply — a bound on the rate ratio at one quality (see there).
+
 Interpolation: ``akima`` (default, the package's recommendation and the JVET CTC 2023 practice) or
 ``pchip``; ``cubic`` is the original 2001 polynomial fit.
 """
@@ -127,6 +130,55 @@ def bd_quality(anchor: Any, test: Any, metric: str | bool = "psnr", *, method: s
     rt, qt = _sorted(np.array(t.rate), sign * np.array(t.quality), "rate")
     return sign * float(bd.bd_psnr(ra, qa, rt, qt, method=method, require_matching_points=False,
                                    min_overlap=min_overlap))
+
+
+@dataclass(frozen=True)
+class BdBound:
+    """What two curves with disjoint quality ranges imply about their rates, at one quality.
+
+    Attributes:
+        ratio: ``test rate / anchor rate`` needed for ``quality``: a lower bound when ``test_worse`` (the test
+            needs more than ``ratio`` × the anchor's rate), an upper bound otherwise.
+        quality: the quality the bound is stated at, in the metric's unit: the worse curve's best point.
+        test_worse: True when every test point is worse than every anchor point.
+    """
+
+    ratio: float
+    quality: float
+    test_worse: bool
+
+    @property
+    def percent(self) -> float:
+        """The bound as a BD-rate would be written: ``100·(ratio − 1)``."""
+        return 100.0 * (self.ratio - 1.0)
+
+    def __str__(self) -> str:
+        return f"> +{self.percent:.0f} %" if self.test_worse else f"< {self.percent:.0f} %"
+
+
+def bd_rate_bound(anchor: Any, test: Any, metric: str | bool = "psnr") -> BdBound | None:
+    """A bound on the rate ratio of two curves whose quality ranges do not overlap; None when they overlap or
+    the points imply no bound.
+
+    Test worse everywhere (its best point is worse than the anchor's worst): the anchor reaches better than
+    the test's best quality ``q*`` already at its worst point's rate ``r_a``, so on a curve whose rate rises
+    with quality it needs at most ``r_a`` for ``q*``, where the test spends ``r_t(q*)``: the ratio is > ``r_t(q*) /
+    r_a``. Test better everywhere: mirrored, at the anchor's best quality, test rate at its worst point over the
+    anchor's best point's: the ratio is < that. Only a ratio beyond 1 is reported (a bound that says something
+    BD-rate would: more rate when worse, less when better).
+    """
+    a, t = RDCurve.of(anchor), RDCurve.of(test)
+    sign = 1.0 if _higher_is_better(metric) else -1.0
+    qa, qt = sign * np.array(a.quality), sign * np.array(t.quality)  # higher is better from here on
+    if qt.max() < qa.min():
+        r_t, r_a = t.rate[int(np.argmax(qt))], a.rate[int(np.argmin(qa))]
+        ratio, quality, worse = r_t / r_a, t.quality[int(np.argmax(qt))], True
+        return BdBound(ratio, quality, worse) if ratio > 1.0 else None
+    if qt.min() > qa.max():
+        r_t, r_a = t.rate[int(np.argmin(qt))], a.rate[int(np.argmax(qa))]
+        ratio, quality, worse = r_t / r_a, a.quality[int(np.argmax(qa))], False
+        return BdBound(ratio, quality, worse) if ratio < 1.0 else None
+    return None
 
 
 def curve_from_results(results: Sequence[Mapping[str, Any]], metric: str, rate_key: str = "cbr") -> RDCurve:

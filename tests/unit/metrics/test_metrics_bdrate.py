@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tokcom.errors import InputError
-from tokcom.metrics.bdrate import RDCurve, bd_quality, bd_rate, curve_from_results
+from tokcom.metrics.bdrate import RDCurve, bd_quality, bd_rate, bd_rate_bound, curve_from_results
 
 bd = pytest.importorskip("bjontegaard")
 
@@ -70,3 +70,28 @@ def test_curve_from_results():
     recs.append({"cbr": 1e-5, "valid": False, "metrics": {"lpips_alex": 0.9}})
     c = curve_from_results(recs, "lpips_alex")
     assert c.rate == tuple(CBR_A) and c.quality == tuple(LPIPS_A)
+
+
+def test_bound_when_the_quality_ranges_do_not_overlap():
+    """Disjoint quality ranges have no BD-rate; the bound is the worse curve's best point against the better
+    curve's cheapest (its worst) point, in both metric directions and both orders of the curves."""
+    anchor_lpips = ([2e-3, 5e-3, 1e-2, 2e-2], [0.31, 0.19, 0.13, 0.09])
+    test_lpips = ([2e-3, 5e-3, 1e-2, 1.6e-2], [0.62, 0.47, 0.40, 0.38])
+    assert np.isnan(bd_rate(anchor_lpips, test_lpips, "lpips_vgg"))
+    b = bd_rate_bound(anchor_lpips, test_lpips, "lpips_vgg")
+    assert b is not None and b.test_worse
+    assert b.ratio == pytest.approx(1.6e-2 / 2e-3) and b.quality == pytest.approx(0.38)
+    assert b.percent == pytest.approx(700.0) and str(b) == "> +700 %"
+    m = bd_rate_bound(test_lpips, anchor_lpips, "lpips_vgg")  # the mirror: the test is better everywhere
+    assert m is not None and not m.test_worse and m.ratio == pytest.approx(2e-3 / 1.6e-2) and str(m) == "< -88 %"
+    # the same in PSNR (higher is better): 33 dB at 2e-3 beats 28 dB at 1.6e-2
+    p = bd_rate_bound(([2e-3, 4e-3, 8e-3, 1.6e-2], [33, 36, 39, 42]), ([2e-3, 4e-3, 8e-3, 1.6e-2], [15, 22, 26, 28]),
+                      "psnr")
+    assert p is not None and p.test_worse and p.ratio == pytest.approx(8.0)
+
+
+def test_no_bound_when_the_ranges_overlap_or_the_points_say_nothing():
+    assert bd_rate_bound((CBR_A, PSNR_A), (CBR_B, PSNR_B), "psnr") is None  # overlapping: BD-rate exists
+    # disjoint but the worse curve's best point is cheaper than the better curve's cheapest: no bound
+    assert bd_rate_bound(([1e-2, 2e-2, 4e-2, 8e-2], [40, 42, 44, 46]), ([1e-3, 2e-3, 4e-3, 8e-3], [20, 24, 27, 30]),
+                         "psnr") is None
