@@ -68,6 +68,13 @@ def test_recipes_follow_the_paper():
         for st in (ch, joint):
             o = dict(st.options)
             assert list(o["snr_db"]) == [-4.0, 14.0] and o["rate_set"] == "distilled" and o["branch"] == "full"
+        # the symbol coder alone over the SNRs and rate control's rungs, the presets at η on half the steps
+        (cr,) = TRAINABLE.get(name).recipe("multisnr-channel-rungs").stages
+        o = dict(cr.options)
+        assert cr.train == ("f_tx", "f_rx") and not cr.gan and cr.reset_optimizer
+        assert o["quality"] == "uniform" and list(o["eta_scale"]) == [0.125, 1.0] and o["preset_fraction"] == 0.5
+        assert list(o["snr_db"]) == [-4.0, 14.0] and o["rate_set"] == "distilled"
+        assert set(dict(cr.losses)) == set(dict(ch.losses))  # x̂ and x̂^tx pairs + rate, like stage 2
 
 
 def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
@@ -105,7 +112,7 @@ def test_every_stage_runs_two_steps_and_exports(tmp_path, stills):
     assert info["trained"] and s.weights()["pvsc-small"] == meta["sha256"]
     # the multi-SNR fine-tunes (the shipped model's last steps) start from an export: distilled heads only
     stages = (*spec.recipe("multisnr").stages, *spec.recipe("multisnr-joint").stages,
-              *spec.recipe("multisnr-joint-vgg").stages)
+              *spec.recipe("multisnr-joint-vgg").stages, *spec.recipe("multisnr-channel-rungs").stages)
     for i, stage in enumerate(stages):
         st = replace(stage, steps=2, frames=min(stage.frames, 3), warmup=1)
         out = tmp_path / f"m{i}"

@@ -355,6 +355,22 @@ def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr
         betas=(0.9, 0.999))
 
 
+def _channel_rungs_recipe(name: str, perc: str, steps: int, lr: float, frames: int, snr_db: tuple[float, float],
+                          **geometry: int) -> Recipe:
+    """The symbol coder alone (F_tx / F_rx; the source codec and its entropy model frozen) over a range of AWGN
+    SNRs and over rate control's operating points — half the steps the presets at η, half the rungs
+    (:data:`RUNG_OPTIONS`): stage 2 of §III-D again, for an exported model whose coder had seen the rungs only
+    through the joint stages."""
+    options = {**_multisnr_options(snr_db), **RUNG_OPTIONS, "preset_fraction": 0.5}
+    return Recipe(name, (
+        Stage("channel-multisnr-rungs", steps, lr=lr, warmup=max(1, min(50, steps // 20)), frames=frames,
+              train=("f_tx", "f_rx"), losses=_losses(perc, "full", False, ("", "tx")), options=options,
+              reset_optimizer=True, **geometry),
+    ), description=f"the symbol coder F_tx/F_rx alone over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB, "
+                   "half the steps the presets at η, half rate control's rungs (qualities uniform in [0, Q−1], "
+                   "η × [0.125, 1]); from an export, distilled rate set, no GAN", betas=(0.9, 0.999))
+
+
 def _multisnr_joint_recipe(name: str, perc: str, steps: int, lr: float, frames: int,
                            snr_db: tuple[float, float], main_perc: str | None = None, **geometry: int) -> Recipe:
     """A further joint stage from a multi-SNR export (``--init-from``): everything, a fresh optimizer with a short
@@ -437,12 +453,20 @@ MULTISNR_RUNGS_WIDE_PAPER = _multisnr_joint_gan_recipe("multisnr-rungs-wide", "l
                                                        (-4.0, 14.0), main_perc="lpips_vgg", disc_warmup=5000,
                                                        rungs=RUNG_OPTIONS_WIDE, preset_fraction=0.5)
 
+# session 17: the symbol coder alone over the rungs (the shipped model's F_tx / F_rx had trained on them only in the
+# joint stages); run with --max-minutes 80 from the session-15 export (3228 of 6000 steps)
+MULTISNR_CHANNEL_RUNGS_SMALL = _channel_rungs_recipe("multisnr-channel-rungs", "lpips_alex", 6000, 1e-4, 4,
+                                                     (-4.0, 14.0))
+MULTISNR_CHANNEL_RUNGS_PAPER = _channel_rungs_recipe("multisnr-channel-rungs", "lpips_vgg", 50_000, 1e-4, 7,
+                                                     (-4.0, 14.0))
+
 register_trainable(TrainableSpec("pvsc-paper", lambda opts: PvscTrainable("pvsc-paper", "paper", **opts),
                                  {"default": PAPER_RECIPE, "paper": PAPER_RECIPE, "multisnr": MULTISNR_PAPER,
                                   "multisnr-joint": MULTISNR_JOINT_PAPER, "multisnr-joint-gan": MULTISNR_JOINT_GAN_PAPER,
                                   "multisnr-rungs": MULTISNR_RUNGS_PAPER,
                                   "multisnr-rungs-mix": MULTISNR_RUNGS_MIX_PAPER,
-                                  "multisnr-rungs-wide": MULTISNR_RUNGS_WIDE_PAPER},
+                                  "multisnr-rungs-wide": MULTISNR_RUNGS_WIDE_PAPER,
+                                  "multisnr-channel-rungs": MULTISNR_CHANNEL_RUNGS_PAPER},
                                  frames=7, crop=256, batch=8,
                                  description="PVSC (002) paper architecture, C_y = C_z = 128: the three-stage "
                                              "recipe of §III-D"))
@@ -451,7 +475,8 @@ register_trainable(TrainableSpec("pvsc-small", lambda opts: PvscTrainable("pvsc-
                                   "multisnr-joint": MULTISNR_JOINT_SMALL, "multisnr-joint-vgg": MULTISNR_JOINT_VGG_SMALL,
                                   "multisnr-joint-gan": MULTISNR_JOINT_GAN_SMALL, "multisnr-rungs": MULTISNR_RUNGS_SMALL,
                                   "multisnr-rungs-mix": MULTISNR_RUNGS_MIX_SMALL,
-                                  "multisnr-rungs-wide": MULTISNR_RUNGS_WIDE_SMALL},
+                                  "multisnr-rungs-wide": MULTISNR_RUNGS_WIDE_SMALL,
+                                  "multisnr-channel-rungs": MULTISNR_CHANNEL_RUNGS_SMALL},
                                  frames=5, crop=128, batch=4,
                                  description="PVSC (002) small architecture (~2 M parameters): the §III-D "
                                              "stages sized for a CPU"))
