@@ -6,7 +6,9 @@ The machine has PyTorch, numpy, OpenCV and safetensors but no PyAV and no networ
 ``tokcom data export --frames 17 --size 128 --max-mib 60 --max-shards 1`` (and, to continue a model, its
 fp16 ``.safetensors`` + ``.json``), train for ``--minutes`` with the schedule annealed to that budget, and
 copy back only what is small: the fp16 export, its JSON, ``record.json``, ``train.log``, ``loss.png`` and a
-``summary.json`` (6 files; the fp32 checkpoint and optimizer state stay behind).
+``summary.json`` (6 files; the fp32 checkpoint and optimizer state stay behind). An export over 16 MiB (the paper
+PVSC's is 43 MB in fp16) comes back as ``<name>.safetensors.part000``, ``.part001``, …; ``python3
+scripts/gpu_train.py --join FOLDER`` joins them here.
 
 ::
 
@@ -37,7 +39,45 @@ def _import_tokcom() -> None:
         sys.path.insert(0, str(REPO / "src"))
 
 
+PART_BYTES = 15 * 2**20
+
+
+def split_file(path: Path, out: Path) -> list[str]:
+    """Write ``path`` as ``out/<name>.part000``, ``.part001``, … of at most :data:`PART_BYTES` each (a file the
+    device tool would not return whole); ``--join`` puts them back together. Returns the part names."""
+    names = []
+    with open(path, "rb") as src:
+        while chunk := src.read(PART_BYTES):
+            name = f"{path.name}.part{len(names):03d}"
+            (out / name).write_bytes(chunk)
+            names.append(name)
+    return names
+
+
+def join_parts(folder: Path) -> list[Path]:
+    """Join every ``<name>.part000…`` in ``folder`` back into ``<name>`` (the parts are removed); the export's
+    JSON beside it holds its sha256, which loading checks."""
+    joined = []
+    for first in sorted(folder.glob("*.part000")):
+        target = first.with_name(first.name[: -len(".part000")])
+        parts = sorted(folder.glob(target.name + ".part[0-9][0-9][0-9]"))
+        with open(target, "wb") as dst:
+            for p in parts:
+                dst.write(p.read_bytes())
+        for p in parts:
+            p.unlink()
+        joined.append(target)
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--join"]:  # here, after the device call: python3 scripts/gpu_train.py --join FOLDER
+        for folder in argv[1:]:
+            for t in join_parts(Path(folder)):
+                print(f"joined {t} ({t.stat().st_size / 2**20:.1f} MiB)")
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
     ap.add_argument("--data", required=True, action="append", help="shard export folder (repeatable)")
@@ -95,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         if f is None or not f.is_file():
             continue
         if f.stat().st_size > FILE_LIMIT:
-            skipped.append(f"{f.name} ({f.stat().st_size / 2**20:.1f} MiB > 16 MiB)")
+            if f == res.export:  # e.g. pvsc-paper's 43 MB fp16 export: parts that come back, joined here
+                copied += split_file(f, out)
+            else:
+                skipped.append(f"{f.name} ({f.stat().st_size / 2**20:.1f} MiB > 16 MiB)")
             continue
         shutil.copy2(f, out / f.name)
         copied.append(f.name)

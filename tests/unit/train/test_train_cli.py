@@ -66,3 +66,25 @@ def test_gpu_path_trains_from_shards_without_pyav(tmp_path, shard_dir):
 
     tok = load_tokenizer("tokcom-dv4x8x8", path=str(out))  # the export loads (sha256 checked)
     assert tok.reconstruct(torch.zeros(1, 3, 5, 32, 32)).shape == (1, 3, 5, 32, 32)
+
+
+def test_gpu_path_splits_an_export_too_big_to_come_back(tmp_path):
+    """An export over the device tool's 16 MiB per file (pvsc-paper: 43 MB) leaves as parts ≤ 15 MiB and is joined
+    back byte for byte by ``gpu_train.py --join``."""
+    import hashlib
+    import runpy
+
+    import numpy as np
+
+    mod = runpy.run_path(str(REPO / "scripts" / "gpu_train.py"))
+    big = tmp_path / "work" / "pvsc-paper.safetensors"
+    big.parent.mkdir()
+    big.write_bytes(np.random.default_rng(0).integers(0, 256, 33 * 2**20, dtype=np.uint8).tobytes())
+    out = tmp_path / "OUT"
+    out.mkdir()
+    names = mod["split_file"](big, out)
+    assert names == [f"pvsc-paper.safetensors.part{i:03d}" for i in range(3)]
+    assert all((out / n).stat().st_size <= 15 * 2**20 for n in names)
+    assert mod["main"](["--join", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["pvsc-paper.safetensors"]
+    assert hashlib.sha256((out / "pvsc-paper.safetensors").read_bytes()).digest() == hashlib.sha256(big.read_bytes()).digest()
