@@ -41,8 +41,8 @@ from dataclasses import asdict
 
 import numpy as np
 
-
-_NPZ: dict[str, str] = {}  # --npz: the frames file that replaces the bundled clip (no PyAV on a GPU machine)
+# --device (where the model runs) and --npz (a frames file in place of the bundled clip: no PyAV on a GPU machine)
+_OPTS: dict[str, str] = {"device": "cpu", "npz": ""}
 
 
 def _source(frames: int):
@@ -50,13 +50,13 @@ def _source(frames: int):
     from tokcom.types import Video
     from tokcom.video import read_video, samples
 
-    if "path" not in _NPZ:
+    if not _OPTS["npz"]:
         return read_video(samples.path("bikes"), frames=frames, size="256x256")
-    with np.load(_NPZ["path"], allow_pickle=False) as z:
+    with np.load(_OPTS["npz"], allow_pickle=False) as z:
         arr, fps = np.asarray(z["frames"][:frames], np.uint8), float(z["fps"])
     if len(arr) < frames:
-        raise SystemExit(f"{_NPZ['path']} holds {len(arr)} frames; {frames} needed")
-    return Video(arr, fps, source=_NPZ["path"])
+        raise SystemExit(f"{_OPTS['npz']} holds {len(arr)} frames; {frames} needed")
+    return Video(arr, fps, source=_OPTS["npz"])
 
 
 def _video(frames: int, size: str):
@@ -70,9 +70,6 @@ def _video(frames: int, size: str):
                                    for f in v.frames]))
 
 
-_DEVICE: dict[str, str] = {"device": "cpu"}  # --device
-
-
 def _scheme(model: str, **opts):
     from tokcom.schemes.base import build_scheme
     from tokcom.schemes.pvsc.scheme import weight_files
@@ -80,13 +77,13 @@ def _scheme(model: str, **opts):
     cfg = {"model": model, "gop": 64, **opts}
     st = weight_files(build_scheme("pvsc", {"model": model}).config)[0]
     cfg.setdefault("weights", "shipped" if st.is_file() else "random")
-    return build_scheme("pvsc", cfg, device=_DEVICE["device"])
+    return build_scheme("pvsc", cfg, device=_OPTS["device"])
 
 
 def _sync() -> None:
     import torch
 
-    if _DEVICE["device"].startswith("cuda"):
+    if _OPTS["device"].startswith("cuda"):
         torch.cuda.synchronize()
 
 
@@ -123,7 +120,7 @@ def speed(model: str, size: str, frames: int) -> dict:
     tx_rc = rc.encode(v, st_rc, rng)
     _sync()
     rc_s = time.perf_counter() - t0
-    return {"model": model, "size": size, "frames": frames, "weights": tx.report.weights, "device": _DEVICE["device"],
+    return {"model": model, "size": size, "frames": frames, "weights": tx.report.weights, "device": _OPTS["device"],
             "tx_ms": 1e3 * tx_s / frames, "rx_ms": 1e3 * rx_s / frames, "tx_rc_ms": 1e3 * rc_s / frames,
             "rc_candidates_tried": [g.candidates_tried for g in tx_rc.report.gops],
             "symbols_per_frame": tx.report.symbols / frames, "side_bits_per_frame": tx.report.side_bits / frames}
@@ -199,9 +196,7 @@ def main() -> None:
         np.savez_compressed(a.save_npz, frames=np.asarray(v.frames, np.uint8), fps=np.float64(v.fps))
         print(f"wrote {a.save_npz}: {v.num_frames} frames {v.width}x{v.height}")
         return
-    if a.npz:
-        _NPZ["path"] = a.npz
-    _DEVICE["device"] = a.device
+    _OPTS.update(device=a.device, npz=a.npz)
     import torch
 
     torch.set_num_threads(a.threads)

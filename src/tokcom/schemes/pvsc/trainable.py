@@ -324,6 +324,25 @@ LPIPS-vgg 0.319, x̂^tx 25.24 / 0.414, x̂ 24.42 / 0.437; ``benchmarks/bench_pvs
 trained at η only gets worse with more."""
 
 
+def _rung_options(snr_db: tuple[float, float], rungs: dict | None, preset_fraction: float) -> dict:
+    """The multi-SNR stage options, over rate control's operating points too when ``rungs`` is given (the presets at
+    η on a ``preset_fraction`` of the steps, :func:`rung_step_options`)."""
+    options = {**_multisnr_options(snr_db), **(rungs or {})}
+    if rungs and preset_fraction:
+        options["preset_fraction"] = preset_fraction
+    return options
+
+
+def _channel_multisnr_stage(perc: str, steps: int, lr: float, frames: int, snr_db: tuple[float, float],
+                            name: str = "channel-multisnr", rungs: dict | None = None, preset_fraction: float = 0.0,
+                            **geometry: int) -> Stage:
+    """§III-D's stage 2 over the multi-SNR channel: F_tx / F_rx alone (fresh Adam, short warm-up) on the x̂ and x̂^tx
+    pairs and the rate term, no adversarial term; ``rungs`` / ``preset_fraction`` as :func:`_rung_options`."""
+    return Stage(name, steps, lr=lr, warmup=max(1, min(50, steps // 20)), frames=frames, train=("f_tx", "f_rx"),
+                 losses=_losses(perc, "full", False, ("", "tx")),
+                 options=_rung_options(snr_db, rungs, preset_fraction), reset_optimizer=True, **geometry)
+
+
 def _joint_multisnr_stage(perc: str, steps: int, lr: float, frames: int, snr_db: tuple[float, float],
                           warmup: int = 0, reset_optimizer: bool = False, main_perc: str | None = None,
                           name: str = "joint-multisnr", rungs: dict | None = None, preset_fraction: float = 0.0,
@@ -331,11 +350,9 @@ def _joint_multisnr_stage(perc: str, steps: int, lr: float, frames: int, snr_db:
     """Everything trained over the multi-SNR channel, the three reconstructions, no adversarial term; ``rungs``:
     the stage options that train over rate control's operating points too (:data:`RUNG_OPTIONS` or
     :data:`RUNG_OPTIONS_WIDE`), the presets at η on a ``preset_fraction`` of the steps (:func:`rung_step_options`)."""
-    options = {**_multisnr_options(snr_db), **(rungs or {})}
-    if rungs and preset_fraction:
-        options["preset_fraction"] = preset_fraction
     return Stage(name, steps, lr=lr, warmup=warmup, frames=frames,
-                 losses=_losses(perc, "full", False, main_perc=main_perc), options=options,
+                 losses=_losses(perc, "full", False, main_perc=main_perc),
+                 options=_rung_options(snr_db, rungs, preset_fraction),
                  reset_optimizer=reset_optimizer, **geometry)
 
 
@@ -344,11 +361,8 @@ def _multisnr_recipe(name: str, perc: str, steps: tuple[int, int], lr: float, lr
     """A fine-tune of an exported model (``--init-from``) over a range of AWGN SNRs, one drawn per step:
     F_tx / F_rx first, then everything at a lower lr, without the adversarial term (a fresh discriminator
     would need its own warm-up), on the distilled rate set (an export has only its heads)."""
-    full = _multisnr_options(snr_db)
     return Recipe(name, (
-        Stage("channel-multisnr", steps[0], lr=lr, warmup=max(1, min(50, steps[0] // 20)), frames=frames[0],
-              train=("f_tx", "f_rx"), losses=_losses(perc, "full", False, ("", "tx")), options=full,
-              reset_optimizer=True, **geometry),
+        _channel_multisnr_stage(perc, steps[0], lr, frames[0], snr_db, **geometry),
         _joint_multisnr_stage(perc, steps[1], lr_fine, frames[1], snr_db, **geometry),
     ), description=f"fine-tune over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB per step: F_tx/F_rx, "
                    "then everything at a lower lr (no GAN; distilled rate set) — the shipped pvsc-small's last step",
@@ -361,11 +375,9 @@ def _channel_rungs_recipe(name: str, perc: str, steps: int, lr: float, frames: i
     SNRs and over rate control's operating points — half the steps the presets at η, half the rungs
     (:data:`RUNG_OPTIONS`): stage 2 of §III-D again, for an exported model whose coder had seen the rungs only
     through the joint stages."""
-    options = {**_multisnr_options(snr_db), **RUNG_OPTIONS, "preset_fraction": 0.5}
     return Recipe(name, (
-        Stage("channel-multisnr-rungs", steps, lr=lr, warmup=max(1, min(50, steps // 20)), frames=frames,
-              train=("f_tx", "f_rx"), losses=_losses(perc, "full", False, ("", "tx")), options=options,
-              reset_optimizer=True, **geometry),
+        _channel_multisnr_stage(perc, steps, lr, frames, snr_db, name="channel-multisnr-rungs", rungs=RUNG_OPTIONS,
+                                preset_fraction=0.5, **geometry),
     ), description=f"the symbol coder F_tx/F_rx alone over AWGN SNR uniform in [{snr_db[0]:g}, {snr_db[1]:g}] dB, "
                    "half the steps the presets at η, half rate control's rungs (qualities uniform in [0, Q−1], "
                    "η × [0.125, 1]); from an export, distilled rate set, no GAN", betas=(0.9, 0.999))
