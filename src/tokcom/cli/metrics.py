@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from tokcom.devices import check_device
+
 
 def metrics_cmd(
     ref: Annotated[str, typer.Option("--ref", help="reference video")],
@@ -25,6 +27,7 @@ def metrics_cmd(
     from tokcom.registry import METRICS
     from tokcom.video import read_video
 
+    device = check_device(device)
     names = None
     if metric:
         names = [n.strip() for m in metric for n in m.split(",") if n.strip()]

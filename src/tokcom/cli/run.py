@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from tokcom.cli.common import atomic_output_dir, parse_key_values, write_json
+from tokcom.devices import check_device
 
 _S = "Scheme options"
 _L = "Link options"
@@ -74,12 +75,9 @@ def run_cmd(
 
         raise InputError(f"--seed must be ≥ 0; got {seed}")
     rate = Rate(cbr=cbr, bitrate_bps=bitrate, bandwidth_hz=bandwidth_hz)
+    device = check_device(device)  # one line for a bad name or CUDA where there is none
     sch = build_scheme(scheme, scheme_opts, device=device)
     lnk = build_link(channel, link_opts)
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        from tokcom.errors import InputError
-
-        raise InputError(f"--device must be cpu or cuda; got {device!r}")
     video = read_video(input, frames=frames, start=start, size=size, raw_size=input_size, raw_fps=input_fps)
     out_dir = out or Path("tokcom-runs") / f"{sch.name}-{Path(input).stem}-s{seed}"
     extra = {"input": str(input), "frames": video.num_frames, "start": start,

@@ -15,7 +15,6 @@ PLOT_METRICS = ("psnr", "ssim", "ms_ssim", "lpips_alex", "lpips_vgg", "dists", "
 CONDITION_AXES = ("snr_db", "pdu_loss", "csi_nmse_db")
 RATE_AXES = ("cbr", "bitrate", "bandwidth_hz")
 BASELINE = "h265"
-LOWER_IS_BETTER = frozenset({"lpips_alex", "lpips_vgg", "dists", "fvd"})
 
 
 def axis(rec: dict[str, Any], key: str) -> Any:

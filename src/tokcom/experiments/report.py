@@ -12,7 +12,6 @@ from tokcom.experiments.bdcbr import bd_cbr_table, bd_table_html, bd_table_markd
 from tokcom.experiments.records import (
     BASELINE,
     CONDITION_AXES,
-    LOWER_IS_BETTER,
     RATE_AXES,
     axis,
     counts,
@@ -22,6 +21,7 @@ from tokcom.experiments.records import (
     numkey,
     varying,
 )
+from tokcom.metrics.base import higher_is_better
 from tokcom.plotting import line_plot
 from tokcom.registry import SCHEMES
 
@@ -167,7 +167,7 @@ def quality_at_budget(recs: Sequence[dict[str, Any]], metric: str) -> dict[str, 
                                                                                for r in recs)][:1]
     rate = [k for k in RATE_AXES if any(axis(r, k) is not None for r in recs)][:1]
     axes = cond + rate
-    lower = metric in LOWER_IS_BETTER
+    lower = not higher_is_better(metric)
     curves = sorted({curve_label(r) for r in recs})
     rows = []
     grouped = groups(recs, lambda r: (Path(str(r.get("input", ""))).name, *(axis(r, k) for k in axes)))
@@ -195,7 +195,7 @@ def winners_sentence(t: dict[str, Any]) -> str:
     parts = [f"{c} wins {k} of {n} settings" if i == 0 else f"{c} {k}"
              for i, (c, k) in enumerate(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))]
     none = n - sum(tally.values())
-    direction = "lower" if t["metric"] in LOWER_IS_BETTER else "higher"
+    direction = "higher" if higher_is_better(t["metric"]) else "lower"
     s = f"On {t['metric']} ({direction} is better), " + (", ".join(parts) if parts else "no scheme wins any setting")
     if none:
         s += f"; no scheme is valid within the budget in {none}"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from tokcom.devices import check_device
 from tokcom.errors import InputError, TokcomError
 from tokcom.experiments.spec import Point, SweepSpec
 from tokcom.experiments.store import ResultStore
@@ -143,6 +144,7 @@ def run_point(point: dict[str, Any], out_dir: str | None = None, preview: bool =
     """
     p = Point.from_dict(point)
     video = read_video(p.input, frames=p.frames, start=p.start, size=p.size)
+    check_device(p.device)  # a bad device fails the point with one line, not a traceback
     scheme = build_scheme(p.scheme, dict(p.options), device=p.device)
     link = build_link(p.channel, _link_options(p))
     rate = Rate(cbr=p.cbr, bitrate_bps=p.bitrate, bandwidth_hz=p.bandwidth_hz)

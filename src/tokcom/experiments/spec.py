@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tokcom.config import parse_float_list, to_float
+from tokcom.devices import check_device_name
 from tokcom.errors import InputError
 from tokcom.registry import LINKS
 from tokcom.video.io import parse_size
@@ -195,7 +196,7 @@ def parse_spec(data: Mapping[str, Any], base_dir: Path | None = None, source: st
             raise InputError(f"sweep spec: '{k}' maps a name to a mapping of options")
         fixed[k] = {str(n): dict(o) for n, o in v.items()}
     if d.get("device") is not None:
-        fixed["device"] = str(d["device"])
+        fixed["device"] = check_device_name(d["device"])
     return SweepSpec(axes=axes, fixed=fixed, source=source)
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from tokcom.devices import resolve_device
 from tokcom.errors import InputError
 
 MAX_LDPC_RATE = 948 / 1024  # 38.212 §5.4.2.1; Sionna warns above it and refuses above 0.95
@@ -343,16 +344,9 @@ class BitTruePhy:
 
 
 def _resolve_device(device: str | None) -> str:
-    dev = (device or "cpu").lower()
-    if dev.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise InputError("--device cuda requested but CUDA is not available")
-        return "cuda:0" if dev == "cuda" else dev
-    if dev != "cpu":
-        raise InputError(f"--device must be cpu or cuda; got {device!r}")
-    return "cpu"
+    """Sionna's device string: ``cuda`` → ``cuda:0`` (checked by :func:`tokcom.devices.resolve_device`)."""
+    d = resolve_device(device)
+    return f"cuda:{d.index or 0}" if d.type == "cuda" else "cpu"
 
 
 def simulate_bler(num_bits_per_symbol: int, coderate: float, k: int, snr_db: list[float], *,

@@ -97,6 +97,20 @@ class Metric(ABC):
         return total / max(n, 1)
 
 
+ROI_SUFFIXES = ("_roi_in", "_roi_out")
+
+
+def higher_is_better(metric: str) -> bool:
+    """The direction of a metric named ``metric`` — the one place every table, plot and BD-rate reads it.
+
+    A registered metric's own ``higher_is_better``; an ROI variant (``lpips_alex_roi_in``) follows its base
+    metric; a name no metric claims counts as higher-is-better."""
+    for suffix in ROI_SUFFIXES:
+        if metric.endswith(suffix):
+            metric = metric[: -len(suffix)]
+    return bool(getattr(METRICS.get(metric), "higher_is_better", True)) if metric in METRICS else True
+
+
 def default_metrics() -> list[str]:
     return [e.name for e in METRICS.entries() if getattr(e.obj, "default", True)]
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from tokcom.errors import InputError
+from tokcom.metrics.base import higher_is_better
 
 METHODS = ("akima", "pchip", "cubic")
 
@@ -72,11 +73,7 @@ class RDCurve:
 
 
 def _higher_is_better(metric: str | bool) -> bool:
-    if isinstance(metric, bool):
-        return metric
-    from tokcom.registry import METRICS
-
-    return bool(getattr(METRICS.get(metric), "higher_is_better", True))
+    return metric if isinstance(metric, bool) else higher_is_better(metric)
 
 
 def _sorted(x: np.ndarray, y: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:

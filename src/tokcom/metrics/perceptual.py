@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tokcom import models
+from tokcom.devices import resolve_device
 from tokcom.errors import TokcomError
 from tokcom.metrics.base import Metric, check_pair
 from tokcom.registry import METRICS
@@ -40,16 +41,6 @@ def weights_unavailable(weights: str) -> str | None:
     if not models.is_cached(weights):
         return f"weights {weights} not in cache; run: {models.fetch_command(weights)}"
     return None
-
-
-def resolve_device(device: str | None) -> Any:
-    """``torch.device`` for ``device`` (``"cpu"`` default; ``"cuda"`` only when available)."""
-    import torch
-
-    d = torch.device(device or "cpu")
-    if d.type == "cuda" and not torch.cuda.is_available():
-        raise TokcomError("device cuda requested but CUDA is not available")
-    return d
 
 
 def get_net(kind: str, device: str = "cpu") -> Any:

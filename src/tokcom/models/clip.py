@@ -56,6 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokcom.devices import resolve_device
 from tokcom.errors import InputError, TokcomError, WeightsUnavailable
 
 __all__ = [
@@ -579,13 +580,6 @@ def open_clip_available() -> bool:
     return True
 
 
-def _resolve_device(device: str | torch.device | None) -> torch.device:
-    d = torch.device(device or "cpu")
-    if d.type == "cuda" and not torch.cuda.is_available():
-        raise InputError("device cuda requested but CUDA is not available")
-    return d
-
-
 def _build_builtin(src: _Source) -> tuple[nn.Module, Callable[[list[str], int], np.ndarray], ClipConfig]:
     from tokcom.models.clip_tokenizer import ClipTokenizer
 
@@ -816,7 +810,7 @@ def load_clip(name_or_path: str | Path = DEFAULT_CLIP, device: str | torch.devic
     assert src.weights is not None
     if src.weight_set is not None:
         models.path(src.weight_set)  # sha256 check where pinned
-    dev = _resolve_device(device)
+    dev = resolve_device(device)
     st = src.weights.stat()
     key = (str(src.weights.resolve()), st.st_mtime_ns, st.st_size, str(dev), backend)
     if key not in _LOADED:

@@ -29,7 +29,8 @@ import torch
 from tokcom import models
 from tokcom.errors import InputError, WeightsUnavailable
 from tokcom.tokenizers.base import ContinuousVideoTokenizer, DiscreteVideoTokenizer, VideoTokenizerSpec
-from tokcom.tokenizers.dv import resolve_device, resolve_dtype
+from tokcom.devices import resolve_device
+from tokcom.tokenizers.dv import resolve_dtype
 
 COSMOS_IDS = ("DV4x8x8", "DV8x8x8", "DV8x16x16", "CV4x8x8", "CV8x8x8", "CV8x16x16")
 FSQ_LEVELS = (8, 8, 8, 5, 5, 5)

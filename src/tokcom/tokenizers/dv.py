@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from tokcom.devices import resolve_device
 from tokcom.tokenizers.base import (
     ContinuousVideoTokenizer,
     DiscreteVideoTokenizer,
@@ -38,15 +39,6 @@ def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
     if str(dtype).lower() not in _DTYPES:
         raise InputError(f"unknown dtype {dtype!r}; valid: fp32, bf16, fp16")
     return _DTYPES[str(dtype).lower()]
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    from tokcom.errors import TokcomError
-
-    d = torch.device(device or "cpu")
-    if d.type == "cuda" and not torch.cuda.is_available():
-        raise TokcomError("device cuda requested but CUDA is not available")
-    return d
 
 
 class StreamingCausalAE:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tokcom.devices import resolve_device
 from tokcom.errors import InputError
 from tokcom.train import checkpoint as ckpt_io
 from tokcom.train import distributed as ddp
@@ -76,8 +77,7 @@ class Trainer:
         cfg = self.cfg
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
-        if cfg.device.startswith("cuda") and not torch.cuda.is_available():
-            raise InputError("--device cuda requested but CUDA is not available")
+        resolve_device(cfg.device)  # one-line InputError for a bad name or CUDA where there is none
         self.info = ddp.setup(cfg.device)
         self.device = self.info.device
         self.main = self.info.is_main
