@@ -73,13 +73,14 @@ def tiny_clip(tmp_path_factory):
 
     from tokcom import models
     from tokcom.models import clip as tc
+    from tokcom.models import clip_net as cn
 
     if not models.is_cached("clip-bpe"):
         pytest.skip("clip-bpe not in cache (run: tokcom models fetch clip-bpe)")
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    net = tc.build_clip(tc.ClipConfig.from_open_clip(TINY))
-    d = tc.save_clip(net, tmp_path_factory.mktemp("clip") / "tiny")
+    net = cn.build_clip(cn.ClipConfig.from_open_clip(TINY))
+    d = cn.save_clip(net, tmp_path_factory.mktemp("clip") / "tiny")
     return d, tc.load_clip(d, backend="builtin")
 
 

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from tokcom import models
 from tokcom.errors import InputError, WeightsUnavailable
 from tokcom.models import clip as tc
+from tokcom.models import clip_net as cn
 
 torch.set_num_threads(1)
 
@@ -32,7 +33,7 @@ TINY = {
 
 def tiny_net(cfg=TINY, seed=0):
     torch.manual_seed(seed)
-    net = tc.build_clip(tc.ClipConfig.from_open_clip(cfg))
+    net = cn.build_clip(cn.ClipConfig.from_open_clip(cfg))
     with torch.no_grad():  # make LayerNorm affine parameters and biases matter
         for name, p in net.named_parameters():
             if "ln" in name or name.endswith("bias"):
@@ -51,7 +52,7 @@ def bpe():
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    return tc.save_clip(tiny_net(), tmp_path_factory.mktemp("clip") / "tiny")
+    return cn.save_clip(tiny_net(), tmp_path_factory.mktemp("clip") / "tiny")
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ EXPECTED_1_LAYER_KEYS = {
 def test_state_dict_names_are_open_clips():
     cfg = json.loads(json.dumps(TINY))
     cfg["vision_cfg"]["layers"] = cfg["text_cfg"]["layers"] = 1
-    sd = tc.build_clip(tc.ClipConfig.from_open_clip(cfg)).state_dict()
+    sd = cn.build_clip(cn.ClipConfig.from_open_clip(cfg)).state_dict()
     assert set(sd) == EXPECTED_1_LAYER_KEYS
     assert tuple(sd["visual.conv1.weight"].shape) == (64, 3, 32, 32)
     assert tuple(sd["visual.positional_embedding"].shape) == (1 + 2 * 2, 64)
@@ -96,17 +97,17 @@ def test_state_dict_names_are_open_clips():
 def test_arch_table_gives_open_clip_sizes():
     # ViT-B/32 has 151 277 313 parameters in open_clip 3.3.0 (open_clip.CLIP with the ViT-B-32 config)
     with torch.device("meta"):
-        net = tc.ClipNet(tc.ClipConfig.from_open_clip({**tc.ARCHS["ViT-B-32"], "quick_gelu": True}))
+        net = cn.ClipNet(cn.ClipConfig.from_open_clip({**cn.ARCHS["ViT-B-32"], "quick_gelu": True}))
     assert sum(p.numel() for p in net.parameters()) == 151_277_313
     for arch, (p, d, grid) in {"ViT-B-32": (32, 512, 7), "ViT-B-16": (16, 512, 14), "ViT-L-14": (14, 768, 16)}.items():
-        c = tc.ClipConfig.from_open_clip(tc.ARCHS[arch])
+        c = cn.ClipConfig.from_open_clip(cn.ARCHS[arch])
         assert (c.patch_size, c.embed_dim, c.grid_size, c.vision_heads) == (p, d, grid, c.vision_width // 64)
 
 
 def test_config_inferred_from_shapes_matches():
     net = tiny_net()
-    c = tc.config_from_state_dict(tc.normalize_state_dict(net.state_dict()))
-    want = tc.ClipConfig.from_open_clip(TINY)
+    c = cn.config_from_state_dict(cn.normalize_state_dict(net.state_dict()))
+    want = cn.ClipConfig.from_open_clip(TINY)
     assert c.embed_dim == want.embed_dim and c.image_size == 64 and c.patch_size == 32
     assert (c.vision_layers, c.text_layers, c.text_width, c.context_length) == (2, 2, 64, 77)
 
@@ -124,7 +125,7 @@ def test_unsupported_configs_are_one_line_input_errors(patch, needle):
     for k, v in patch.items():
         cfg[k].update(v)
     with pytest.raises(InputError) as e:
-        tc.ClipConfig.from_open_clip(cfg, source="m")
+        cn.ClipConfig.from_open_clip(cfg, source="m")
     assert needle in str(e.value) and "\n" not in str(e.value)
 
 
@@ -132,7 +133,7 @@ def test_defaults_spelled_out_are_accepted():
     cfg = json.loads(json.dumps(TINY))
     cfg["vision_cfg"].update({"patch_dropout": 0.0, "pool_type": "tok", "ls_init_value": None})
     cfg["text_cfg"].update({"pool_type": "argmax", "proj_type": "linear", "hf_tokenizer_name": None})
-    assert tc.ClipConfig.from_open_clip(cfg).patch_size == 32
+    assert cn.ClipConfig.from_open_clip(cfg).patch_size == 32
 
 
 # ------------------------------------------------------------------------------------ a forward written here
@@ -170,7 +171,7 @@ def manual_image_tokens(sd, x):
 
 
 def test_encode_image_is_the_class_token_path(tiny, tiny_dir):
-    sd = tc.read_checkpoint(tiny_dir / "open_clip_model.safetensors")
+    sd = cn.read_checkpoint(tiny_dir / "open_clip_model.safetensors")
     frames = np.random.default_rng(1).integers(0, 256, (2, 64, 80, 3), dtype=np.uint8)
     x = tiny.preprocess(frames)
     assert tuple(x.shape) == (2, 3, 64, 64)
@@ -182,7 +183,7 @@ def test_encode_image_is_the_class_token_path(tiny, tiny_dir):
 
 
 def test_patch_embeddings_at_the_native_grid(tiny, tiny_dir):
-    sd = tc.read_checkpoint(tiny_dir / "open_clip_model.safetensors")
+    sd = cn.read_checkpoint(tiny_dir / "open_clip_model.safetensors")
     frame = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     got = tiny.patch_embeddings(frame)
     assert got.shape == (2, 2, 32) and got.dtype == np.float32
@@ -192,7 +193,7 @@ def test_patch_embeddings_at_the_native_grid(tiny, tiny_dir):
 
 
 def test_encode_text_is_the_eot_token_path(tiny, tiny_dir, bpe):
-    sd = tc.read_checkpoint(tiny_dir / "open_clip_model.safetensors")
+    sd = cn.read_checkpoint(tiny_dir / "open_clip_model.safetensors")
     texts = ["a photo of a cat", "the cyclist in the red jacket"]
     ids = torch.as_tensor(bpe(texts))
     x = sd["token_embedding.weight"][ids] + sd["positional_embedding"]
@@ -209,8 +210,8 @@ def test_encode_text_is_the_eot_token_path(tiny, tiny_dir, bpe):
 def test_gelu_flag_changes_the_network(tmp_path, bpe):
     exact = json.loads(json.dumps(TINY))
     exact["quick_gelu"] = False
-    a = tc.load_clip(tc.save_clip(tiny_net(), tmp_path / "q"), backend="builtin")
-    b = tc.load_clip(tc.save_clip(tiny_net(exact), tmp_path / "g"), backend="builtin")
+    a = tc.load_clip(cn.save_clip(tiny_net(), tmp_path / "q"), backend="builtin")
+    b = tc.load_clip(cn.save_clip(tiny_net(exact), tmp_path / "g"), backend="builtin")
     assert type(a.net.visual.transformer.resblocks[0].mlp.gelu).__name__ == "QuickGELU"
     assert isinstance(b.net.visual.transformer.resblocks[0].mlp.gelu, torch.nn.GELU)
     f = np.full((64, 64, 3), 100, np.uint8)
@@ -219,11 +220,11 @@ def test_gelu_flag_changes_the_network(tmp_path, bpe):
 
 def test_pos_embed_resampling():
     pos = torch.randn(1 + 7 * 7, 16)
-    assert tc.resample_pos_embed(pos, (7, 7)) is pos
-    r = tc.resample_pos_embed(pos, (8, 5))
+    assert cn.resample_pos_embed(pos, (7, 7)) is pos
+    r = cn.resample_pos_embed(pos, (8, 5))
     assert tuple(r.shape) == (1 + 40, 16) and torch.equal(r[0], pos[0])
     const = torch.cat([torch.zeros(1, 4), torch.full((49, 4), 3.0)])
-    assert torch.allclose(tc.resample_pos_embed(const, (9, 9))[1:], torch.full((81, 4), 3.0), atol=1e-5)
+    assert torch.allclose(cn.resample_pos_embed(const, (9, 9))[1:], torch.full((81, 4), 3.0), atol=1e-5)
 
 
 def test_patch_grid_and_resized_frames(tiny):
@@ -244,7 +245,7 @@ def test_load_dir_file_and_bin_give_the_same_model(tiny, tiny_dir, tmp_path):
     # heads), so a model with 64-wide heads is needed here
     cfg64 = json.loads(json.dumps(TINY))
     cfg64["vision_cfg"]["head_width"], cfg64["text_cfg"]["heads"] = 64, 1
-    d64 = tc.save_clip(tiny_net(cfg64, seed=1), tmp_path / "h64")
+    d64 = cn.save_clip(tiny_net(cfg64, seed=1), tmp_path / "h64")
     bare = tmp_path / "bare.safetensors"
     bare.write_bytes((d64 / "open_clip_model.safetensors").read_bytes())
     m = tc.load_clip(bare, backend="builtin")
@@ -254,7 +255,7 @@ def test_load_dir_file_and_bin_give_the_same_model(tiny, tiny_dir, tmp_path):
     d = tmp_path / "bin"
     d.mkdir()
     (d / "open_clip_config.json").write_text((tiny_dir / "open_clip_config.json").read_text())
-    sd = tc.read_checkpoint(tiny_dir / "open_clip_model.safetensors")
+    sd = cn.read_checkpoint(tiny_dir / "open_clip_model.safetensors")
     torch.save({"state_dict": {"module." + k: v.half() for k, v in sd.items()}}, d / "open_clip_pytorch_model.bin")
     m = tc.load_clip(d, backend="builtin")
     assert torch.allclose(m.encode_image(f), ref, atol=2e-2)
@@ -285,7 +286,7 @@ def test_unknown_names_and_missing_weights(tmp_path, monkeypatch):
 def test_weight_set_name_uses_the_arch_table(tiny_dir, tmp_path, monkeypatch, bpe):
     # the ViT-B-32 table entry swapped for the tiny config, its weights placed in an empty cache
     vocab = models.path("clip-bpe").read_bytes()
-    monkeypatch.setitem(tc.ARCHS, "ViT-B-32", {k: v for k, v in TINY.items() if k != "quick_gelu"})
+    monkeypatch.setitem(cn.ARCHS, "ViT-B-32", {k: v for k, v in TINY.items() if k != "quick_gelu"})
     monkeypatch.setenv("TOKCOM_HOME", str(tmp_path / "home"))
     w = models.weights_path("clip-vit-b-32")
     w.parent.mkdir(parents=True)

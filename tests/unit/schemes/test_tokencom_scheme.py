@@ -151,16 +151,16 @@ def test_text_intent_with_a_small_random_clip(clip, tmp_path):
     import torch
 
     from tokcom import models
-    from tokcom.models import clip as tc
+    from tokcom.models import clip_net as cn
 
     if not models.is_cached("clip-bpe"):
         pytest.skip("clip-bpe not in cache (run: tokcom models fetch clip-bpe)")
     torch.manual_seed(0)
-    cfg = tc.ClipConfig.from_open_clip({"embed_dim": 32, "vision_cfg": {"image_size": 64, "layers": 1,
+    cfg = cn.ClipConfig.from_open_clip({"embed_dim": 32, "vision_cfg": {"image_size": 64, "layers": 1,
                                         "width": 64, "patch_size": 32, "head_width": 32},
                                         "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32,
                                                      "heads": 2, "layers": 1}})
-    d = tc.save_clip(tc.build_clip(cfg), tmp_path / "tiny-clip")
+    d = cn.save_clip(cn.build_clip(cfg), tmp_path / "tiny-clip")
     r = _run_text(clip, str(d))
     sr = r.scheme_report
     assert sr["intent"]["source"] == "text" and sr["intent"]["patch_size"] == 32
