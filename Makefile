@@ -53,7 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pip install --quiet ruff==0.17.6 && $(BIN)/ruff check src tests benchmarks scripts
 
 clean:
 	rm -rf demo-output tokcom-runs .pytest_cache build dist src/*.egg-info

@@ -62,8 +62,7 @@ def join_parts(folder: Path) -> list[Path]:
         target = first.with_name(first.name[: -len(".part000")])
         parts = sorted(folder.glob(target.name + ".part[0-9][0-9][0-9]"))
         with open(target, "wb") as dst:
-            for p in parts:
-                dst.write(p.read_bytes())
+            dst.writelines(p.read_bytes() for p in parts)
         for p in parts:
             p.unlink()
         joined.append(target)

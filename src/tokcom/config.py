@@ -126,7 +126,7 @@ def parse_float_list(text: str) -> list[float]:
             raise InputError(f"not a number range: {text!r}") from None
         if step == 0 or not all(map(math.isfinite, (start, stop, step))) or (stop - start) / step < 0:
             raise InputError(f"range {text!r} never reaches its stop")
-        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        n = math.floor((stop - start) / step + 1e-9) + 1
         if n > 100000:
             raise InputError(f"range {text!r} has too many points")
         return [round(start + i * step, 12) for i in range(n)]

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import platform
 import sys
 import time
@@ -48,7 +49,7 @@ def versions() -> dict[str, str]:
             import av
 
             out["ffmpeg"] = ".".join(map(str, av.library_versions.get("libavcodec", ())))
-        except Exception:  # pragma: no cover - informational only
+        except Exception:  # noqa: BLE001, S110  # pragma: no cover - informational only
             pass
     return out
 
@@ -238,7 +239,7 @@ def _add_roi_metrics(ref: Video, dist: Video, roi, values, unavailable, device: 
 
     roi_values, roi_unavailable = roi_metrics(ref, dist, roi, device=device,
                                               lpips=("lpips_alex" in values or "lpips_alex" in unavailable))
-    values = {**values, **{k: v for k, v in roi_values.items() if v == v}}  # NaN (empty region) dropped
+    values = {**values, **{k: v for k, v in roi_values.items() if not math.isnan(v)}}  # NaN (empty region) dropped
     return values, {**unavailable, **roi_unavailable}
 
 

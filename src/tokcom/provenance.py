@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tokcom import models
+from tokcom.errors import UnknownNameError
 
 ABSENT = "absent"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -98,7 +99,7 @@ def metric_weights(names: Iterable[str] | None) -> dict[str, str]:
     for n in list(names) if names is not None else default_metrics():
         try:
             cls = METRICS.get(n)
-        except Exception:  # noqa: BLE001 - unknown metric: the run reports it
+        except UnknownNameError:  # unknown metric: the run reports it
             continue
         for w in _metric_weight_names(cls):
             out[w] = weight_set_digest(w)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tokcom.config import parse_float_list  # noqa: F401  (re-exported for the commands)
+from tokcom.config import parse_float_list  # re-exported for the commands
 from tokcom.errors import InputError
 
 

@@ -19,10 +19,10 @@ from tokcom.errors import UnknownNameError
 
 __all__ = [
     "EVALUATION_CLIPS",
-    "VALIDATION_CLIPS",
     "HELD_OUT",
     "KINDS",
     "SOURCES",
+    "VALIDATION_CLIPS",
     "Package",
     "Pick",
     "Source",

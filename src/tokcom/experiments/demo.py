@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tokcom import models
+from tokcom.errors import TokcomError
 from tokcom.experiments.spec import SweepSpec, parse_spec
 
 
@@ -46,7 +47,7 @@ class DemoConfig:
         try:
             if models.is_cached("clip-vit-b-32") and models.is_cached("clip-bpe"):
                 return {"intent": self.intent_text}
-        except Exception:  # unknown weight names in an older cache: use the box
+        except TokcomError:  # unknown weight names in an older cache: use the box
             pass
         return {"intent_box": list(self.intent_box)}
 

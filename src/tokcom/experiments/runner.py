@@ -190,7 +190,7 @@ def _run_point_safe(point: dict[str, Any], out_dir: str | None, preview: bool) -
         return "ok", run_point(point, out_dir, preview), None
     except TokcomError as e:
         return "error", None, str(e)
-    except Exception as e:  # an internal error in one point must not lose the others' results
+    except Exception as e:  # noqa: BLE001 - an internal error in one point must not lose the others' results
         import traceback
 
         where = traceback.extract_tb(e.__traceback__)[-1]

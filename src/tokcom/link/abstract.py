@@ -142,10 +142,10 @@ def curves(path: str | None = None) -> dict[int, list[Curve]]:
             Curve(int(c["num_bits_per_symbol"]), float(c["coderate"]), float(c["fit"]["gap_db"]),
                   float(c["fit"]["slope"]), str(c.get("source", "tokcom")),
                   float(c["fit"].get("slope_tail", c["fit"]["slope"]))))
-    for q in out:
+    for q, curves in out.items():
         # one entry per rate (own curves win over Sionna's when both exist)
         by_rate: dict[float, Curve] = {}
-        for c in sorted(out[q], key=lambda c: c.source != "tokcom"):
+        for c in sorted(curves, key=lambda c: c.source != "tokcom"):
             by_rate.setdefault(round(c.coderate, 6), c)
         out[q] = sorted(by_rate.values(), key=lambda c: c.coderate)
     return out

@@ -52,11 +52,11 @@ def channel_use_budget(info: StreamInfo, rate: Rate, bits_per_channel_use: float
     use⌉ (the channel uses that source bitrate needs at the link's MCS).
     """
     if rate.cbr is not None:
-        return int(math.floor(rate.cbr * info.num_samples + 1e-9))
+        return math.floor(rate.cbr * info.num_samples + 1e-9)
     if rate.bandwidth_hz is not None:
-        return int(math.floor(rate.bandwidth_hz * info.duration_s + 1e-9))
+        return math.floor(rate.bandwidth_hz * info.duration_s + 1e-9)
     if rate.bitrate_bps is not None and bits_per_channel_use is not None and bits_per_channel_use > 0:
-        return int(math.ceil(rate.bitrate_bps * info.duration_s / bits_per_channel_use - 1e-9))
+        return math.ceil(rate.bitrate_bps * info.duration_s / bits_per_channel_use - 1e-9)
     return None
 
 
@@ -102,17 +102,17 @@ def pdu_channel_uses(num_bits: int, mcs: Mcs, overhead: float = 1.0) -> int:
     from tokcom.link.phy import tb_layout
 
     lay = tb_layout(int(num_bits), mcs.num_bits_per_symbol, mcs.coderate)
-    return int(math.ceil(lay.num_symbols / check_overhead(overhead) - 1e-9))
+    return math.ceil(lay.num_symbols / check_overhead(overhead) - 1e-9)
 
 
 def erasure_channel_uses(num_bits: int, bits_per_channel_use: float) -> int:
     """Channel uses of a PDU on a link without a PHY (erasure): ⌈bits / bits per channel use⌉."""
-    return int(math.ceil(int(num_bits) / bits_per_channel_use - 1e-9))
+    return math.ceil(int(num_bits) / bits_per_channel_use - 1e-9)
 
 
 def deliverable_bits(channel_uses: int, mcs: Mcs, overhead: float = 1.0) -> int:
     """B = ⌊ρ_oh·R·Qm·k⌋ for ``channel_uses`` = k, eq. (9), 001_c16fa1dac0c35e06.txt."""
-    return int(math.floor(raw_spectral_efficiency(mcs, overhead) * channel_uses + 1e-9))
+    return math.floor(raw_spectral_efficiency(mcs, overhead) * channel_uses + 1e-9)
 
 
 # --------------------------------------------------------------------------------------------- enforcement

@@ -55,7 +55,7 @@ def _tail_points(curve: dict[str, Any], tail_blocks: int, max_errors: int, seed:
         if s in have:
             s = round(s + 0.05, 2)
         p = simulate_bler(qm, rate, k, [s], num_blocks=tail_blocks, max_errors=max_errors,
-                          seed=seed + 7919 + int(round(s * 100)) + 100000 * int(qm) + int(rate * 1e4),
+                          seed=seed + 7919 + round(s * 100) + 100000 * int(qm) + int(rate * 1e4),
                           phy=phy, batch_size=100)[0]
         curve["points"].append([p["snr_db"], p["blocks"], p["errors"]])
         have.add(s)
@@ -121,7 +121,7 @@ def _sim_curve(args: tuple) -> dict[str, Any]:
         s = round(s, 4)
         if s not in pts:
             pts[s] = simulate_bler(qm, rate, k, [s], num_blocks=max_blocks, max_errors=max_errors,
-                                   seed=seed + int(round(s * 100)) + 100000 * int(qm) + int(rate * 1e4),
+                                   seed=seed + round(s * 100) + 100000 * int(qm) + int(rate * 1e4),
                                    phy=phy, batch_size=100)[0]
         return pts[s]
 
@@ -200,7 +200,7 @@ def sionna_curves(cbs: int = 1000, pseudo_blocks: int = 1000, slope: float = 0.8
         bl = np.asarray(e["CBS"][str(c)]["BLER"], dtype=float)
         snr = np.asarray(e["SNR_db"], dtype=float)
         n_sym = c / m.coderate / m.num_bits_per_symbol
-        pts = [(float(s), pseudo_blocks, int(round(b * pseudo_blocks))) for s, b in zip(snr, bl)]
+        pts = [(float(s), pseudo_blocks, round(b * pseudo_blocks)) for s, b in zip(snr, bl)]
         fit = fit_gap_model(pts, c, n_sym, slope=slope)
         out.append({"label": f"table2-{m.index}", "source": f"sionna {sionna.__version__} PDSCH_table2 CBS {c}",
                     "num_bits_per_symbol": 8, "coderate": m.coderate, "k": c, "num_symbols": n_sym,

@@ -106,8 +106,7 @@ def higher_is_better(metric: str) -> bool:
     A registered metric's own ``higher_is_better``; an ROI variant (``lpips_alex_roi_in``) follows its base
     metric; a name no metric claims counts as higher-is-better."""
     for suffix in ROI_SUFFIXES:
-        if metric.endswith(suffix):
-            metric = metric[: -len(suffix)]
+        metric = metric.removesuffix(suffix)
     return bool(getattr(METRICS.get(metric), "higher_is_better", True)) if metric in METRICS else True
 
 

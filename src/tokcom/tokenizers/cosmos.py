@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 
 from tokcom import models
+from tokcom.devices import resolve_device
 from tokcom.errors import InputError, WeightsUnavailable
 from tokcom.tokenizers.base import ContinuousVideoTokenizer, DiscreteVideoTokenizer, VideoTokenizerSpec
-from tokcom.devices import resolve_device
 from tokcom.tokenizers.dv import resolve_dtype
 
 COSMOS_IDS = ("DV4x8x8", "DV8x8x8", "DV8x16x16", "CV4x8x8", "CV8x8x8", "CV8x16x16")

@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from tokcom.tokenizers.base import ProgressiveTokenizer, _check_video
 from tokcom.devices import resolve_device
+from tokcom.tokenizers.base import ProgressiveTokenizer, _check_video
 from tokcom.tokenizers.dv import resolve_dtype
 from tokcom.tokenizers.nets import ResiNet, interlaced_order
 from tokcom.tokenizers.weights_io import load_tensors

@@ -430,7 +430,7 @@ def probe_video(path: str | os.PathLike) -> tuple[int | None, int, int]:
             s = c.streams.video[0]
             n = int(s.frames or 0)
             if n <= 0 and s.duration and s.time_base and (s.average_rate or s.guessed_rate):
-                n = int(round(float(s.duration * s.time_base) * float(s.average_rate or s.guessed_rate)))
+                n = round(float(s.duration * s.time_base) * float(s.average_rate or s.guessed_rate))
             return (n if n > 0 else None), int(s.codec_context.width), int(s.codec_context.height)
     except (av.error.FFmpegError, OSError, ValueError) as e:
         raise InputError(f"cannot read video {p.name}: {_av_reason(e)}") from None

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tokcom.experiments.runner import POINT_MEMORY_INTERCEPT, memory_plan, point_frames_shape, point_memory_bytes
+from tokcom.experiments.runner import (
+    POINT_MEMORY_INTERCEPT,
+    memory_plan,
+    point_frames_shape,
+    point_memory_bytes,
+)
 from tokcom.experiments.spec import Point
 
 

@@ -1,5 +1,7 @@
 """Abstract PHY: shipped BLER table, gap model, MIESM, agreement with the bit-true PHY."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -34,7 +36,7 @@ def test_bler_monotone_in_snr_rate_and_above_normal_approximation():
     assert at[0] < 1e-6 and at[-1] > 0.99
     for q in (2, 4, 6):  # within a modulation, BLER grows with the code rate
         sub = [b for m, b in zip(mcs_table(1), at) if m.num_bits_per_symbol == q]
-        assert all(b1 <= b2 + 1e-12 for b1, b2 in zip(sub, sub[1:]))
+        assert all(b1 <= b2 + 1e-12 for b1, b2 in itertools.pairwise(sub))
 
 
 def test_block_length_and_code_blocks():

@@ -83,5 +83,5 @@ def test_bler_bit_true_small(capsys):
     ["link", "adapt", "--snr-db", "0", "--plot", "/nonexistent/dir/x.png"],
 ])
 def test_bad_input_exit_2(capsys, argv):
-    rc, out, err = _run(capsys, *argv)
+    rc, _out, err = _run(capsys, *argv)
     assert rc == 2 and err.startswith("tokcom: error:") and len(err.strip().splitlines()) == 1

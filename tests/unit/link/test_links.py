@@ -72,7 +72,7 @@ def test_accounting_equations():
     assert raw_spectral_efficiency(m, 0.85) == pytest.approx(1.7)
     c, t = pdu_resource(1700, m, 0.85, bandwidth_hz=340e3)
     assert c == pytest.approx(1000) and t == pytest.approx(1000 / 340e3)
-    c1, t1 = per_token_resource(1700, 100, m, 0.85, 340e3)
+    c1, _t1 = per_token_resource(1700, 100, m, 0.85, 340e3)
     assert c1 == pytest.approx(10)
     assert cbr(INFO.num_samples // 100, INFO) == pytest.approx(0.01, rel=1e-3)
     assert cbr_to_bitrate(1e-3, INFO, m) == pytest.approx(1e-3 * INFO.num_samples * 2 / INFO.duration_s)
