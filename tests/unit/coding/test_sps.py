@@ -7,10 +7,10 @@ import resource
 import numpy as np
 import pytest
 
+from tokcom.coding.annexb import split_annexb
 from tokcom.coding.pdu import packetize
 from tokcom.coding.sps import _Bits, _rbsp, sps_picture_size
 from tokcom.schemes.base import build_scheme
-from tokcom.schemes.h26x import split_annexb
 from tokcom.types import LinkState, Packet, Reception
 
 

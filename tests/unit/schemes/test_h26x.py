@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tokcom.coding.annexb import split_annexb
 from tokcom.errors import InputError
 from tokcom.link.erasure import ErasureLink
 from tokcom.metrics.pixel import psnr_per_frame
 from tokcom.schemes.base import build_scheme
-from tokcom.schemes.h26x import split_annexb
 from tokcom.types import LinkState, Packet, Rate, Reception
 
 CODECS = ["h265", "h264"]

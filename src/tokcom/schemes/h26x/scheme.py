@@ -21,21 +21,22 @@ smallest is sent and the pipeline leaves the PDUs that do not fit unsent.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 
-from tokcom.coding.pdu import OVERHEAD_BYTES, PDU_BYTES, depacketize, packetize
+from tokcom.coding.annexb import START_CODE, split_annexb
+from tokcom.coding.pdu import OVERHEAD_BYTES, depacketize, packetize
 from tokcom.coding.sps import sps_picture_size
 from tokcom.errors import InputError
 from tokcom.link import accounting
 from tokcom.registry import SCHEMES
-from tokcom.reporting import Report
 from tokcom.schemes.base import Scheme
+from tokcom.schemes.h26x.config import BEST, H26xConfig
+from tokcom.schemes.h26x.report import H26xDecodeReport, H26xEncodeReport, McsTrial, RateAttempt
 from tokcom.types import (
     Decoded,
     FrameMapBuilder,
@@ -48,144 +49,6 @@ from tokcom.types import (
     Video,
 )
 from tokcom.video.io import pad_even, rgb_to_yuv_frame, yuv_frame_to_rgb
-
-PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
-BEST = "best"
-_START = b"\x00\x00\x00\x01"
-
-
-@dataclass(frozen=True)
-class H26xConfig:
-    """Encoder and packetisation parameters.
-
-    Attributes:
-        bitrate_bps: fixed target source bitrate (PDU headers and CRCs included); None → the run's
-            ``--bitrate`` if given, else fill the link's channel-use budget (``--cbr`` / ``--bandwidth-hz``)
-            with the stream's MCS. Either way the pipeline never sends more than the budget.
-        rate_control: ``"cbr"`` (ABR with VBV max rate = target: the papers' constant-bitrate baseline) or
-            ``"cqp"`` (constant QP ``qp``).
-        qp: quantiser for ``"cqp"`` (0–51).
-        preset: x264/x265 speed preset (``veryslow`` for comparisons, as in PVSC).
-        low_delay: zero-latency tune: P-only, no look-ahead, frames out as they go in.
-        gop: key-frame interval in frames (Resi-VidTok matches N = 32).
-        vbv_buffer_s: VBV buffer size in seconds of the target bitrate.
-        pdu_bytes: PDU size (TokenCom Table II: 1200 bytes).
-        rate_tolerance: CBR mode re-encodes until the stream fills at least ``1 − rate_tolerance`` of its
-            target without exceeding it (or ``rate_iterations`` runs are spent; the closest run at or under
-            the target wins).
-        rate_iterations: at most this many encoder runs per target in CBR mode.
-        mcs_set: over a link with a PHY, the one MCS the whole stream is sent with.
-            ``best`` (default; PVSC §IV-A): every row of 38.214 Table 5.1.3.1-``mcs_table`` whose predicted
-            BLER for a ``pdu_bytes`` PDU at the estimated SNR meets the link's target is a candidate; from
-            the most efficient down, each is encoded at the budget, the PDUs that fit are decoded without
-            loss, and the one with the highest PSNR is kept (the search stops after ``best_patience``
-            candidates in a row do worse). When none meets the target, the most robust row is used.
-            A named set (``tokcom.link.mcs.NAMED_SETS``, e.g. ``tokencom-h265`` = {QPSK 1/2, 16QAM 1/2},
-            TokenCom's "adaptive H.265" of Table II/III): its highest-throughput member that meets the target,
-            else its most robust one. ``none``: the link adapts.
-        mcs_table: the 38.214 table of ``best`` (1, 2 or 3).
-        best_patience: see ``mcs_set``.
-    """
-
-    bitrate_bps: float | None = None
-    rate_control: Literal["cbr", "cqp"] = "cbr"
-    qp: int = 32
-    preset: str = "veryslow"
-    low_delay: bool = False
-    gop: int = 32
-    vbv_buffer_s: float = 1.0
-    pdu_bytes: int = PDU_BYTES
-    rate_tolerance: float = 0.05
-    rate_iterations: int = 4
-    mcs_set: str | None = BEST
-    mcs_table: int = 1
-    best_patience: int = 1
-
-    def __post_init__(self) -> None:
-        if self.preset not in PRESETS:
-            raise InputError(f"--preset must be one of {', '.join(PRESETS)}; got {self.preset!r}")
-        if not 0 <= self.qp <= 51:
-            raise InputError(f"--qp must be in 0..51; got {self.qp}")
-        if self.gop < 1:
-            raise InputError(f"--gop must be ≥ 1; got {self.gop}")
-        if self.bitrate_bps is not None and not (self.bitrate_bps > 0 and math.isfinite(self.bitrate_bps)):
-            raise InputError(f"--bitrate must be positive; got {self.bitrate_bps}")
-        if not self.vbv_buffer_s > 0:
-            raise InputError(f"vbv-buffer-s must be positive; got {self.vbv_buffer_s}")
-        if self.mcs_set is not None and str(self.mcs_set).strip().lower() in ("none", "link", ""):
-            object.__setattr__(self, "mcs_set", None)
-        if self.mcs_set is not None and str(self.mcs_set).strip().lower() == BEST:
-            object.__setattr__(self, "mcs_set", BEST)
-        if self.mcs_set is not None and self.mcs_set != BEST:
-            from tokcom.link.mcs import named_set
-
-            named_set(self.mcs_set)  # unknown set → InputError listing the valid ones
-        if self.mcs_table not in (1, 2, 3):
-            raise InputError(f"mcs-table must be 1, 2 or 3; got {self.mcs_table}")
-        if self.best_patience < 1:
-            raise InputError(f"best-patience must be ≥ 1; got {self.best_patience}")
-        if not 0 < self.rate_tolerance < 1 or self.rate_iterations < 1:
-            raise InputError("rate-tolerance must be in (0, 1) and rate-iterations ≥ 1")
-        if not 64 <= self.pdu_bytes <= 65535:
-            raise InputError(f"pdu-bytes must be in 64..65535; got {self.pdu_bytes}")
-
-
-# ----------------------------------------------------------------------------------------------- reports
-@dataclass(frozen=True)
-class RateAttempt(Report):
-    """One encoder run of the closed rate loop."""
-
-    encoder_bitrate_bps: float
-    bits: int
-    channel_uses: int | None = None
-
-
-@dataclass(frozen=True)
-class McsTrial(Report):
-    """One candidate of ``mcs_set=best``: its predicted BLER, the PSNR of the lossless decode of the PDUs that
-    fit the budget, the channel uses of the whole encode and whether it fits."""
-
-    mcs: Mcs
-    predicted_bler: float
-    psnr: float
-    channel_uses: int
-    fits: bool
-
-
-@dataclass(frozen=True)
-class H26xEncodeReport(Report):
-    codec: str
-    preset: str
-    rate_control: str
-    target_bitrate_bps: float | None
-    target_channel_uses: int | None
-    rate_attempts: tuple[RateAttempt, ...]
-    bitstream_bits: int
-    pdu_overhead_bits: int
-    nal_units: int
-    pdus: int
-    pdu_bytes: int
-    gop: int
-    low_delay: bool
-    frame_bits: tuple[int, ...]
-    frame_types: tuple[str, ...]
-    rate_ratio: float | None
-    mcs: Mcs | str
-    mcs_set: str | None
-    predicted_bler: float | None
-    mcs_trials: tuple[McsTrial, ...] = ()
-
-
-@dataclass(frozen=True)
-class H26xDecodeReport(Report):
-    pdus_received: int
-    pdus_crc_failed: int
-    nal_units_received: int
-    nal_units_dropped: int
-    decoder_errors: int
-    frames_concealed: int
-    frames_copied: int
-    frame_decoded: tuple[bool, ...]
 
 
 @dataclass(frozen=True)
@@ -221,23 +84,6 @@ class _Goal:
 RATE_FIRST_GUESS = 0.94  # measured: first encodes of 48-frame 256² clips landed at 1.01–1.09× their target
 _ENCODE_CACHE: dict = {}
 _ENCODE_CACHE_SIZE = 32
-
-
-def split_annexb(data: bytes) -> list[bytes]:
-    """Split an Annex-B byte stream into NAL units (start codes removed)."""
-    nals = []
-    i = data.find(b"\x00\x00\x01")
-    while i >= 0:
-        start = i + 3
-        j = data.find(b"\x00\x00\x01", start)
-        end = len(data) if j < 0 else j
-        nal = data[start:end]
-        if j >= 0 and nal.endswith(b"\x00"):
-            nal = nal.rstrip(b"\x00")  # trailing zero of a 4-byte start code (NALs never end in 0x00)
-        if nal:
-            nals.append(nal)
-        i = j
-    return nals
 
 
 class _YuvFrames:
@@ -533,9 +379,9 @@ class H26xScheme(Scheme):
             if not 0 <= tag < n:
                 continue
             if units and units[-1][0] == tag:
-                units[-1][1].extend(_START + nal)
+                units[-1][1].extend(START_CODE + nal)
             else:
-                units.append((tag, bytearray(_START + nal)))
+                units.append((tag, bytearray(START_CODE + nal)))
         ctx = av.CodecContext.create(self.decoder_name, "r")
         ctx.thread_count = 1  # deterministic: no frame or slice threads
         ctx.thread_type = "NONE"
