@@ -92,7 +92,7 @@ def test_binary_sweep_spec(tmp_path):
 
 
 def test_tokencom_b_delta_set_as_text():
-    from tokcom.schemes.tokencom.scheme import TokenComConfig
+    from tokcom.schemes.tokencom.config import TokenComConfig
 
     assert TokenComConfig(b_delta_set="10,12", intent_box="0,0,8,8").b_delta_set == (10, 12)
     with pytest.raises(InputError, match="b_delta_set"):

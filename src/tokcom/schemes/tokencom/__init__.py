@@ -1,12 +1,13 @@
 """Video TokenCom (000_cfad1eb21f67e2e2.txt) as scheme ``tokencom``.
 
-Modules: :mod:`.scheme` (the system, Alg. 1–2 and the receiver), :mod:`.uep` (Alg. 3: candidates,
-eqs. 16–29, MILP), :mod:`.bitstream` (token and side-information PDUs). Importing this package does not
-import torch.
+Modules: :mod:`.config` (options), :mod:`.scheme` (the system, Alg. 1–2 and the receiver), :mod:`.uep`
+(Alg. 3: candidates, eqs. 16–29, MILP), :mod:`.bitstream` (token and side-information PDUs), :mod:`.report`
+(typed reports). Importing this package does not import torch.
 """
 
 from tokcom.registry import SCHEMES
-from tokcom.schemes.tokencom.scheme import TokenComConfig, TokenComScheme
+from tokcom.schemes.tokencom.config import TokenComConfig
+from tokcom.schemes.tokencom.scheme import TokenComScheme
 
 SCHEMES.register("tokencom", "Video TokenCom: intent-guided multi-rate DV tokens, UEP MILP over MCS and B_Δ "
                  "(000_cfad1eb21f67e2e2.txt)")(TokenComScheme)

@@ -1,7 +1,6 @@
 """Video TokenCom (000_cfad1eb21f67e2e2.txt): text-intent-guided multi-rate token coding with UEP.
 
 ::
-
     Video ─► tokenizer 𝓔 (DV, causal) ─► Z [t,h,w] (B_full = ⌈log2 N⌉ bits per token)
       │
       └► intent: CLIP heatmap (eqs. 1–5) | --intent-box | --intent-mask ─► M_0
@@ -20,16 +19,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Literal
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 
-from tokcom.config import parse_float_list
+from tokcom.coding.tokens import diff_decode, diff_encode
 from tokcom.errors import InputError
-from tokcom.intent.propagate import token_frame_of
+from tokcom.intent.heatmap import text_intent_mask
+from tokcom.intent.masks import box_mask, load_mask
+from tokcom.intent.motion import apply_block_motion, fit_block_motion, side_info_bits, side_info_ratio
+from tokcom.intent.propagate import (
+    TokenRegion,
+    frame_groups,
+    intended_ratio,
+    propagate_and_pool,
+    token_frame_of,
+    token_mask,
+)
+from tokcom.intent.render import heatmap_overlay, mask_overlay, montage
+from tokcom.link.accounting import pdu_resource
+from tokcom.link.mcs import mcs_table, named_set
+from tokcom.provenance import clip_digests, tokenizer_digest
 from tokcom.schemes.base import Scheme
+from tokcom.schemes.tokencom import bitstream as bs
 from tokcom.schemes.tokencom import report as tc_report
+from tokcom.schemes.tokencom.bitstream import TOKEN_HEADER_BITS
+from tokcom.schemes.tokencom.config import TokenComConfig
 from tokcom.schemes.tokencom.report import (
     CandidateReport,
     ClassRx,
@@ -39,136 +55,18 @@ from tokcom.schemes.tokencom.report import (
     TokenComEncodeReport,
     UepReport,
 )
+from tokcom.schemes.tokencom.uep import UepProblem, make_candidates, solve_milp
+from tokcom.tokenizers import TOKENIZERS, DiscreteVideoTokenizer, load_tokenizer, tokenizer_spec
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
 
 _TOKENIZERS: dict[tuple[str, str], Any] = {}
 _ANALYSIS: dict[tuple, Any] = {}  # per-process cache of the link-independent analysis (tokens, intent)
 _ANALYSIS_SIZE = 8
-DEFAULT_B_DELTA_SET = (16, 15, 14, 13, 12, 11, 10)  # 𝓑_n, §II-D-a
-
-
-def _int_tuple(v: Any, what: str) -> tuple[int, ...]:
-    if isinstance(v, str):
-        try:
-            v = parse_float_list(v)
-        except InputError as e:
-            raise InputError(f"{what}: {e}") from None
-    try:
-        out = tuple(round(float(x)) for x in v)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be a list of integers; got {v!r}") from None
-    return out
-
-
-@dataclass(frozen=True)
-class TokenComConfig:
-    """TokenCom parameters (defaults from §III of 000_cfad1eb21f67e2e2.txt).
-
-    Attributes:
-        tokenizer: a registered DiscreteVideoTokenizer (``tokcom-dv4x8x8``; ``cosmos-dv4x8x8`` where present).
-        fallback_tokenizers: coarser tokenizers to switch to, in order, when the rate budget cannot carry the
-            video even at the cheapest configuration (§III-B: DV4x8x8 → DV8x16x16); comma-separated.
-        intent: text intent p (CLIP heatmap, eqs. 1–5; needs CLIP weights).
-        intent_box: first-frame box ``x0,y0,x1,y1`` in processed-frame pixels (offline intent).
-        intent_mask: first-frame mask image (nonzero = intended).
-        intent_mode: ``intent`` or ``random`` (§III-E ablation: the same number of intended tokens per token
-            frame drawn at random, so the same ρ_s and B_Δ).
-        clip_model: CLIP weights name or open_clip directory (ViT-B/32, p = 32, by default).
-        clip_threshold: ℓ (eq. 3). clip_dilation: dilation (patches) of the patch mask (eq. 3 refinement).
-        flow: optical flow for eq. (6): ``dis`` (OpenCV DIS).
-        theta: θ (eq. 8).
-        block: g, block size of the side-information motion vectors on the token grid (§II-E, eq. 33).
-        mv_bits: B_mv, bits per block motion vector.
-        b_delta_set: 𝓑_n, candidate B_Δ values (§II-D-a: 10…16).
-        b_delta: fix B_Δ instead of optimising it.
-        mcs_intended: 𝒦_s (named set, ``tokcom link`` MCS sets; §II-D-a: QPSK 1/3, QPSK 1/2).
-        mcs_non_intended: 𝓜_n (QPSK 1/3, QPSK 1/2, 16QAM 1/2, 16QAM 3/4).
-        extend_mcs: when no candidate of a class meets its BLER limit at the SNR (e.g. QPSK 1/3 below
-            −1 dB), add the more robust rows of 38.214 Table 5.1.3.1-1 to that class (reported).
-        alpha, beta: distortion model d = α·e^{−βB} (eq. 20; 1.0 and 0.2 in §III).
-        w_d, w_t: weights of eq. (29) (0.5, 0.5).
-        eta: η, share of the time–frequency resource for tokens (eq. 24).
-        tokens_per_pdu: L_c (512 tokens: 1024-byte PDUs at 16 bits, as Table II's 1024–1280 bytes).
-        pmax_intended: p_max^(s) (29d); None → the link's BLER target (0.002).
-        pmax_non_intended: p_max^(n) (29e).
-        decoded_fraction: a token frame counts as decoded when at least this share of its tokens arrived.
-    """
-
-    tokenizer: str = "tokcom-dv4x8x8"
-    fallback_tokenizers: str | None = None
-    intent: str | None = None
-    intent_box: tuple[float, ...] | None = None
-    intent_mask: str | None = None
-    intent_mode: Literal["intent", "random"] = "intent"
-    clip_model: str = "clip-vit-b-32"
-    clip_threshold: float = 0.6
-    clip_dilation: int = 0
-    flow: str = "dis"
-    theta: float = 0.3
-    block: int = 4
-    mv_bits: int = 6
-    b_delta_set: tuple[int, ...] = DEFAULT_B_DELTA_SET
-    b_delta: int | None = None
-    mcs_intended: str = "tokencom-intended"
-    mcs_non_intended: str = "tokencom-nonintended"
-    extend_mcs: bool = True
-    alpha: float = 1.0
-    beta: float = 0.2
-    w_d: float = 0.5
-    w_t: float = 0.5
-    eta: float = 1.0
-    tokens_per_pdu: int = 512
-    pmax_intended: float | None = None
-    pmax_non_intended: float = 0.01
-    decoded_fraction: float = 0.5
-
-    def __post_init__(self) -> None:
-        from tokcom.link.mcs import named_set
-        from tokcom.video.flow import check_flow_method
-
-        set_ = lambda k, v: object.__setattr__(self, k, v)
-        if self.intent_box is not None:
-            from tokcom.intent.masks import parse_box
-
-            set_("intent_box", parse_box(self.intent_box))
-        if self.intent is not None and not str(self.intent).strip():
-            raise InputError("--intent must be a non-empty text")
-        if self.intent_mode not in ("intent", "random"):
-            raise InputError(f"--set intent_mode must be intent or random; got {self.intent_mode!r}")
-        set_("b_delta_set", _int_tuple(self.b_delta_set, "b_delta_set"))
-        if not self.b_delta_set or any(not 2 <= b <= 32 for b in self.b_delta_set):
-            raise InputError(f"b_delta_set values must be in 2..32; got {self.b_delta_set}")
-        if self.b_delta is not None and not 2 <= int(self.b_delta) <= 32:
-            raise InputError(f"b_delta must be in 2..32; got {self.b_delta}")
-        named_set(self.mcs_intended)
-        named_set(self.mcs_non_intended)
-        check_flow_method(self.flow)
-        if not 0 < self.clip_threshold < 1 or not 0 < self.theta <= 1:
-            raise InputError("clip_threshold must be in (0, 1) and theta in (0, 1]")
-        if self.block < 1 or self.tokens_per_pdu < 1 or self.tokens_per_pdu > 65535:
-            raise InputError("block must be ≥ 1 and tokens_per_pdu in 1..65535")
-        if not (self.w_d >= 0 and self.w_t >= 0 and self.w_d + self.w_t > 0):
-            raise InputError("w_d, w_t must be ≥ 0 and not both 0")
-        if not 0 < self.eta <= 1:
-            raise InputError(f"eta must be in (0, 1]; got {self.eta}")
-        for k in ("pmax_intended", "pmax_non_intended"):
-            v = getattr(self, k)
-            if v is not None and not 0 < v < 1:
-                raise InputError(f"{k} must be in (0, 1); got {v}")
-        if not 0 < self.decoded_fraction <= 1:
-            raise InputError("decoded_fraction must be in (0, 1]")
-        if self.alpha <= 0 or self.beta < 0:
-            raise InputError("alpha must be > 0 and beta ≥ 0")
-
-    def tokenizers(self) -> list[str]:
-        extra = [s.strip() for s in (self.fallback_tokenizers or "").split(",") if s.strip()]
-        return [self.tokenizer, *extra]
 
 
 def load_discrete_tokenizer(name: str, device: str, allow_hub: bool = True) -> Any:
     """A registered DiscreteVideoTokenizer, cached per process (``allow_hub=False``: a Cosmos tokenizer only
     from a local copy)."""
-    from tokcom.tokenizers import TOKENIZERS, DiscreteVideoTokenizer, load_tokenizer, tokenizer_spec
 
     if tokenizer_spec(name).kind != "discrete":
         raise InputError(f"tokencom needs a discrete video tokenizer; {name} is {tokenizer_spec(name).kind}")
@@ -216,7 +114,6 @@ class TokenComScheme(Scheme):
     # -- intent (Alg. 1) ----------------------------------------------------------------------------
     def first_frame_mask(self, video: Video) -> tuple[np.ndarray, dict[str, Any], np.ndarray | None]:
         """M_0 ``[H, W]`` bool from the mask, box or text intent; (mask, report, normalised heatmap or None)."""
-        from tokcom.intent.masks import box_mask, load_mask
 
         c = self.config
         h, w = video.height, video.width
@@ -230,7 +127,6 @@ class TokenComScheme(Scheme):
             return load_mask(c.intent_mask, h, w), {"source": "mask", "path": str(c.intent_mask)}, None
         if c.intent_box is not None:
             return box_mask(c.intent_box, h, w), {"source": "box", "box": list(c.intent_box)}, None
-        from tokcom.intent.heatmap import text_intent_mask
 
         mask, info = text_intent_mask(video.frames[0], c.intent, model=c.clip_model,
                                       threshold=c.clip_threshold, dilation=c.clip_dilation, device=self.device)
@@ -242,8 +138,6 @@ class TokenComScheme(Scheme):
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
         """(S_flow, S_rebuilt, motion vectors, pixel masks of the pictured frames) for ``mask0`` (eqs. 6–8,
         §II-E). The masks are propagated and pooled frame by frame: memory does not grow with the clip."""
-        from tokcom.intent.motion import fit_block_motion
-        from tokcom.intent.propagate import propagate_and_pool, token_mask
 
         c = self.config
         picks = set(_picture_frames(video.num_frames, tok.temporal_factor, latent[0]))
@@ -281,10 +175,6 @@ class TokenComScheme(Scheme):
         link's exact channel-use count when the link provides it (``LinkState.pdu_channel_uses``), and R_max
         is η times the channel-use budget (eq. 24 with W_B·T = the budget).
         """
-        from tokcom.link.accounting import pdu_resource
-        from tokcom.link.mcs import mcs_table, named_set
-        from tokcom.schemes.tokencom.bitstream import TOKEN_HEADER_BITS
-        from tokcom.schemes.tokencom.uep import UepProblem, make_candidates, solve_milp
 
         c = self.config
         budget = state.channel_use_budget
@@ -370,11 +260,6 @@ class TokenComScheme(Scheme):
 
     # -- transmitter --------------------------------------------------------------------------------
     def encode(self, video: Video, state: LinkState, rng: np.random.Generator) -> Transmission:
-        from tokcom.coding.tokens import diff_encode
-        from tokcom.intent.motion import side_info_bits, side_info_ratio
-        from tokcom.intent.propagate import TokenRegion, intended_ratio
-        from tokcom.schemes.tokencom import bitstream as bs
-
         c = self.config
         mask0, intent_rep, heat = self.first_frame_mask(video)
         names = c.tokenizers()
@@ -483,10 +368,6 @@ class TokenComScheme(Scheme):
 
     # -- receiver -----------------------------------------------------------------------------------
     def decode(self, rx: Reception, rng: np.random.Generator) -> Decoded:
-        from tokcom.coding.tokens import diff_decode
-        from tokcom.intent.motion import apply_block_motion
-        from tokcom.schemes.tokencom import bitstream as bs
-
         c = self.config
         info = rx.info
         names = c.tokenizers()
@@ -579,8 +460,6 @@ class TokenComScheme(Scheme):
         return [load_discrete_tokenizer(n, self.device, allow_hub=allow_hub) for n in self.config.tokenizers()]
 
     def weights(self) -> dict[str, str]:
-        from tokcom.provenance import clip_digests, tokenizer_digest
-
         out = {n: tokenizer_digest(n) for n in self.config.tokenizers()}
         if self.config.intent is not None:
             out.update(clip_digests(self.config.clip_model))
@@ -608,7 +487,6 @@ MAX_PICTURED = 8  # token frames shown in the intent pictures
 
 def _picture_frames(num_frames: int, temporal_factor: int, latent_frames: int) -> list[int]:
     """The frames the intent pictures show: the last frame of up to :data:`MAX_PICTURED` token frames."""
-    from tokcom.intent.propagate import frame_groups
 
     groups = frame_groups(num_frames, temporal_factor, latent_frames)
     taus = np.unique(np.linspace(0, len(groups) - 1, min(len(groups), MAX_PICTURED)).round().astype(int))
@@ -618,7 +496,6 @@ def _picture_frames(num_frames: int, temporal_factor: int, latent_frames: int) -
 def _artifacts(video: Video, mask0: np.ndarray, heat: np.ndarray | None, pix_masks: dict[int, np.ndarray],
                s: np.ndarray, d_t: int, d_s: int) -> dict[str, np.ndarray]:
     """Pictures for people: the first-frame intent (heatmap or region), propagated masks, token masks."""
-    from tokcom.intent.render import heatmap_overlay, mask_overlay, montage
 
     f0 = video.frames[0]
     out = {"intent_first_frame": heatmap_overlay(f0, heat) if heat is not None else mask_overlay(f0, mask0)}
