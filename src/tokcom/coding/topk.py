@@ -19,7 +19,7 @@ changed, and the body carries the changed values. Bitstream of one frame (MSB fi
 
 Equations implemented here: (10)–(13) frame size and packing, (14) budget-feasible K (binary search over the
 mask prefix sums), (17)–(18) parsing, (19) running-state update with zero-flag padding. The change mask
-(eq. 7), MCS/budget (eqs. 8–9) and GOP-level K (eq. 15) live in :mod:`tokcom.schemes.resivid`.
+(eq. 7), MCS/budget (eqs. 8–9) and GOP-level K (eq. 15) live in :mod:`tokcom.schemes.resivid.scheme`.
 
 Everything here is numpy on CPU (convention 7) and deterministic. :func:`parse_frame` never raises: any
 byte string, of any length, yields a :class:`ParsedFrame` whose ``status`` says what happened.

@@ -27,171 +27,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tokcom.coding.topk import CRC_BITS, TopKFormat, apply_update, pack_frame, parse_frame, plan_k
+from tokcom.coding.topk import TopKFormat, apply_update, pack_frame, parse_frame, plan_k
 from tokcom.errors import InputError
+from tokcom.interp import RIFE_WEIGHTS, BlendInterpolator, get_interpolator, interpolator_unavailable
 from tokcom.link import accounting
+from tokcom.link.adaptation import select_mcs
+from tokcom.link.mcs import mcs_table, named_set
 from tokcom.plotting import line_plot
+from tokcom.provenance import tokenizer_digest, weight_set_digest
 from tokcom.registry import SCHEMES
-from tokcom.reporting import Report
 from tokcom.schemes.base import Scheme
+from tokcom.schemes.resivid.config import BATCH_PIXELS, DEFAULT_BLER_TARGET, ResiVidConfig
+from tokcom.schemes.resivid.report import FramePlan, KeyFrameRx, ResiVidDecodeReport, ResiVidEncodeReport
+from tokcom.tokenizers import load_tokenizer
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Mcs, Packet, Reception, Transmission, Video
+from tokcom.video.transform import from_tensor, to_tensor
 
-INTERPOLATORS = ("auto", "rife", "flow", "blend")
-BATCH_PIXELS = 256 * 256  # ``batch_frames`` is per this many pixels a frame (activations scale with pixels)
-DEFAULT_BLER_TARGET = 0.002  # §IV-A-c, 001_c16fa1dac0c35e06.txt
 STREAM = "key"
-
-
-@dataclass(frozen=True)
-class ResiVidConfig:
-    """Resi-VidTok parameters (defaults from 001_c16fa1dac0c35e06.txt §III-B, §IV-A).
-
-    Attributes:
-        tokenizer: a registered *progressive* tokenizer (``tokcom-resitok``: L = 256 at 256², 4096 values).
-        stride: S, key-frame stride (§III-B; the paper's balanced choice is 8).
-        gop: N, GOP length in frames (§IV-A: 32); the running token state restarts at each GOP.
-        interpolator: f_int of eq. (21): ``auto`` (RIFE v3.9 when its weights are cached, else the DIS-flow
-            fallback), ``rife``, ``flow`` or ``blend`` (linear cross-fade).
-        gop_level_k: use one prefix depth K^(g) = min_t K*_t for every key frame of a GOP (eq. 15).
-        bler_target: ε of eq. (8); None → the link's target, else 0.002.
-        value_bits: b_val of eq. (12); None → the tokenizer's bits per token (12).
-        crc_bits: frame CRC: 16 (CRC-16/CCITT), 32 (CRC-32) or 0 (none: zero-flag padding of short bodies).
-        mcs_table: 38.214 Table 5.1.3.1-x the per-frame MCS is chosen from (1, 2 or 3).
-        mcs_set: a named MCS set instead of the table (``resivid-table1`` = the paper's Table I rows).
-        batch_frames: frames per tokenizer/decoder batch at 256² (memory bound, not a rate parameter); larger
-            frames get proportionally fewer (:data:`BATCH_PIXELS`), at least one.
-    """
-
-    tokenizer: str = "tokcom-resitok"
-    stride: int = 8
-    gop: int = 32
-    interpolator: str = "auto"
-    gop_level_k: bool = False
-    bler_target: float | None = None
-    value_bits: int | None = None
-    crc_bits: int = 16
-    mcs_table: int = 1
-    mcs_set: str | None = None
-    batch_frames: int = 16
-
-    def __post_init__(self) -> None:
-        if self.stride < 1:
-            raise InputError(f"--stride must be ≥ 1; got {self.stride}")
-        if self.gop < 1:
-            raise InputError(f"--gop must be ≥ 1; got {self.gop}")
-        if self.interpolator not in INTERPOLATORS:
-            raise InputError(f"interpolator must be one of {', '.join(INTERPOLATORS)}; got {self.interpolator!r}")
-        if self.bler_target is not None and not 0.0 < self.bler_target < 1.0:
-            raise InputError(f"bler-target must be in (0, 1); got {self.bler_target}")
-        if self.value_bits is not None and not 1 <= self.value_bits <= 32:
-            raise InputError(f"value-bits must be in 1..32; got {self.value_bits}")
-        if self.crc_bits not in CRC_BITS:
-            raise InputError(f"crc-bits must be one of {', '.join(map(str, CRC_BITS))}; got {self.crc_bits}")
-        if self.mcs_table not in (1, 2, 3):
-            raise InputError(f"mcs-table must be 1, 2 or 3; got {self.mcs_table}")
-        if self.mcs_set is not None and self.mcs_set.strip().lower() in ("", "none", "table"):
-            object.__setattr__(self, "mcs_set", None)
-        if self.mcs_set is not None:
-            from tokcom.link.mcs import named_set
-
-            named_set(self.mcs_set)  # unknown → InputError listing the valid sets
-        if self.batch_frames < 1:
-            raise InputError(f"batch-frames must be ≥ 1; got {self.batch_frames}")
-        from tokcom.tokenizers import tokenizer_spec
-
-        spec = tokenizer_spec(self.tokenizer)  # unknown → UnknownNameError listing the valid ones
-        if spec.kind != "progressive":
-            raise InputError(f"resivid needs a progressive tokenizer (e.g. tokcom-resitok); {self.tokenizer} is "
-                             f"{spec.kind}")
-        if self.value_bits is not None and self.value_bits < spec.bits_per_token:
-            raise InputError(f"value-bits {self.value_bits} cannot carry {spec.codebook_size} token values "
-                             f"(needs ≥ {spec.bits_per_token})")
-
-
-# --------------------------------------------------------------------------------------------- reports
-@dataclass(frozen=True)
-class FramePlan(Report):
-    """The transmitter's plan for one frame (non-key frames carry only ``frame``, ``key``, ``gop``)."""
-
-    frame: int
-    key: bool
-    gop: int
-    mcs_index: int | None = None
-    channel_uses_budget: int | None = None
-    budget_bits_eq9: int | None = None
-    budget_bits: int | None = None
-    k: int | None = None
-    changed: int | None = None
-    bits: int | None = None
-    channel_uses: int | None = None
-    predicted_bler: float | None = None
-    mask_ones: int | None = None
-    changed_vs_prev_tokens: int | None = None
-
-
-@dataclass(frozen=True)
-class ResiVidEncodeReport(Report):
-    stride: int
-    gop: int
-    tokenizer: str
-    L: int
-    value_bits: int
-    k_field_bits: int
-    crc_bits: int
-    bler_target: float
-    gop_level_k: bool
-    gop_k: dict[str, int] | None
-    key_frames: int
-    key_frames_sent: int
-    starved: bool
-    starved_reason: str | None
-    mcs_candidates: str
-    mcs_indices: tuple[int, ...]
-    mcs: Mcs | None
-    mcs_feasible: bool
-    channel_use_budget: int | None
-    channel_uses_planned: int
-    source_bits: int
-    frames: tuple[FramePlan, ...]
-    paper: str = "001_c16fa1dac0c35e06.txt"
-
-
-@dataclass(frozen=True)
-class KeyFrameRx(Report):
-    """What the receiver made of one key frame's PDU (``status``: ok, lost, crc_failed, truncated, …)."""
-
-    frame: int
-    status: str
-    k: int | None = None
-    changed: int | None = None
-    bits: int | None = None
-    missing: int | None = None
-    usable: bool | None = None
-
-
-@dataclass(frozen=True)
-class ResiVidDecodeReport(Report):
-    """The receiver's view. ``frame_decoded`` is Resi-VidTok's own notion (a key frame whose running state
-    holds received data; a non-key frame whose anchors are such) — ``result.json`` ``frames_decoded`` follows
-    tokcom's one rule instead (the key frame's own PDU, or both anchors' PDUs, arrived intact)."""
-
-    interpolator: str | None
-    interpolator_fallback_reason: str | None
-    interpolator_errors: int
-    key_frames_received: int
-    key_frames_lost: int
-    key_frames_crc_failed: int
-    key_frames_malformed: int
-    key_frames_decoded: int
-    pdus_misaligned: bool
-    received: tuple[KeyFrameRx, ...]
-    frame_decoded: tuple[bool, ...]
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -237,8 +94,6 @@ class ResiVidScheme(Scheme):
     def tokenizer(self):
         """The ProgressiveTokenizer (loaded once per scheme instance)."""
         if self._tok is None:
-            from tokcom.tokenizers import load_tokenizer
-
             self._tok = load_tokenizer(self.config.tokenizer, device=self.device)
         return self._tok
 
@@ -258,8 +113,6 @@ class ResiVidScheme(Scheme):
         :class:`~tokcom.errors.WeightsUnavailable`.
         """
         if self._interp is None:
-            from tokcom.interp import get_interpolator, interpolator_unavailable
-
             want = self.config.interpolator
             f = get_interpolator(want, device=self.device)
             reason = None
@@ -277,8 +130,6 @@ class ResiVidScheme(Scheme):
         """``[n, H, W, 3]`` uint8 key frames → ``[n, L]`` int64 tokens z_t (eq. 5), in batches."""
         import torch
 
-        from tokcom.video.transform import to_tensor
-
         tok = self.tokenizer()
         out = []
         bs = self._batch(frames.shape[1] * frames.shape[2])
@@ -289,8 +140,6 @@ class ResiVidScheme(Scheme):
         return np.concatenate(out, axis=0)
 
     def _candidates(self) -> tuple[Mcs, ...]:
-        from tokcom.link.mcs import mcs_table, named_set
-
         c = self.config
         return named_set(c.mcs_set) if c.mcs_set else mcs_table(c.mcs_table)
 
@@ -302,8 +151,6 @@ class ResiVidScheme(Scheme):
                 return {"mcs": None, "feasible": None, "eq9": None, "bits": None}
             eq9, b = accounting.erasure_payload_bits_within(channel_uses, state.bits_per_channel_use)
             return {"mcs": None, "feasible": None, "eq9": eq9, "bits": min(b, full_bits)}
-        from tokcom.link.adaptation import select_mcs
-
         ov = state.overhead
 
         def size(m: Mcs) -> int:
@@ -458,8 +305,6 @@ class ResiVidScheme(Scheme):
         """``[n, L]`` int64 token states → ``[n, H, W, 3]`` uint8 frames via the shared decoder (eq. 20)."""
         import torch
 
-        from tokcom.video.transform import from_tensor
-
         tok = self.tokenizer()
         out = []
         bs = self._batch(size[0] * size[1])
@@ -579,16 +424,11 @@ class ResiVidScheme(Scheme):
             err = "wrong output shape"
         except Exception as e:  # noqa: BLE001
             err = f"{type(e).__name__}: {e}"
-        from tokcom.interp import BlendInterpolator
-
         mids = BlendInterpolator().interpolate(a, b, alphas)
         return mids, name, f"{reason or ''} {name} failed ({err}); blended".strip(), 1
 
     def weights(self) -> dict[str, str]:
         """The tokenizer, and RIFE when eq. (21) would use it (``auto`` with cached weights, or ``rife``)."""
-        from tokcom.interp import RIFE_WEIGHTS
-        from tokcom.provenance import tokenizer_digest, weight_set_digest
-
         out = {self.config.tokenizer: tokenizer_digest(self.config.tokenizer)}
         if self.config.stride > 1 and self.config.interpolator in ("auto", "rife"):
             out[RIFE_WEIGHTS] = weight_set_digest(RIFE_WEIGHTS)
