@@ -36,6 +36,11 @@ _LAZY = {
     "build_scheme": ("tokcom.schemes.base", "build_scheme"),
     "build_link": ("tokcom.link.base", "build_link"),
     "compute_metrics": ("tokcom.metrics.base", "compute_metrics"),
+    "get_scheme": ("tokcom.api", "get_scheme"),
+    "get_link": ("tokcom.api", "get_link"),
+    "list_schemes": ("tokcom.api", "list_schemes"),
+    "list_links": ("tokcom.api", "list_links"),
+    "list_metrics": ("tokcom.api", "list_metrics"),
 }
 
 
@@ -46,38 +51,6 @@ def __getattr__(name: str):
         mod, attr = _LAZY[name]
         return getattr(importlib.import_module(mod), attr)
     raise AttributeError(f"module 'tokcom' has no attribute {name!r}")
-
-
-def get_scheme(name: str, **options):
-    """A registered scheme built from keyword options (``tokcom.get_scheme("h265", preset="fast")``)."""
-    from tokcom.schemes.base import build_scheme
-
-    return build_scheme(name, options)
-
-
-def get_link(name: str, **options):
-    """A registered link built from keyword options (``tokcom.get_link("erasure", pdu_loss=0.1)``)."""
-    from tokcom.link.base import build_link
-
-    return build_link(name, options)
-
-
-def list_schemes() -> list[str]:
-    from tokcom.registry import SCHEMES
-
-    return SCHEMES.list()
-
-
-def list_links() -> list[str]:
-    from tokcom.registry import LINKS
-
-    return LINKS.list()
-
-
-def list_metrics() -> list[str]:
-    from tokcom.registry import METRICS
-
-    return METRICS.list()
 
 
 __all__ = [

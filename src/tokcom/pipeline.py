@@ -16,19 +16,23 @@ from typing import Any
 
 import numpy as np
 
+from tokcom import __version__
+from tokcom.errors import InputError
 from tokcom.link import accounting
 from tokcom.link.accounting import BudgetDecision, enforce_budget
 from tokcom.link.analog import check_symbols
+from tokcom.link.base import Link, build_link
+from tokcom.metrics import compute_metrics
+from tokcom.metrics.roi import roi_metrics
 from tokcom.provenance import provenance
 from tokcom.reporting import as_dict, merge_dicts
+from tokcom.schemes.base import Scheme, build_scheme
 from tokcom.types import Rate, Reception, Result, Transmission, Video, decoded_frames, is_valid
 
 
 def stage_rngs(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators for the encoder, the link and the decoder, all derived from ``seed``."""
     if int(seed) < 0:
-        from tokcom.errors import InputError
-
         raise InputError(f"--seed must be ≥ 0; got {seed}")
     enc, link, dec = np.random.SeedSequence(int(seed)).spawn(3)
     return {"encode": np.random.default_rng(enc), "link": np.random.default_rng(link),
@@ -37,8 +41,6 @@ def stage_rngs(seed: int) -> dict[str, np.random.Generator]:
 
 def versions() -> dict[str, str]:
     """Versions of tokcom and of the libraries that shaped the numbers (those that are loaded)."""
-    from tokcom import __version__
-
     out = {"tokcom": __version__, "python": platform.python_version(), "numpy": np.__version__}
     for mod in ("av", "torch", "sionna", "scipy", "cv2"):
         m = sys.modules.get(mod)
@@ -93,10 +95,6 @@ def simulate(
     Returns:
         The :class:`~tokcom.types.Result`; ``result.recon`` holds the reconstruction.
     """
-    from tokcom.link.base import Link, build_link
-    from tokcom.metrics import compute_metrics
-    from tokcom.schemes.base import Scheme, build_scheme
-
     if not isinstance(scheme, Scheme):
         scheme = build_scheme(str(scheme), device=device)
     if not isinstance(link, Link):
@@ -235,8 +233,6 @@ def _intact(tx: Transmission, rx: Reception) -> np.ndarray:
 
 def _add_roi_metrics(ref: Video, dist: Video, roi, values, unavailable, device: str):
     """PSNR (and LPIPS-alex when it was measured) inside/outside the scheme's region of interest."""
-    from tokcom.metrics.roi import roi_metrics
-
     roi_values, roi_unavailable = roi_metrics(ref, dist, roi, device=device,
                                               lpips=("lpips_alex" in values or "lpips_alex" in unavailable))
     values = {**values, **{k: v for k, v in roi_values.items() if not math.isnan(v)}}  # NaN (empty region) dropped

@@ -21,8 +21,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tokcom import models
+from tokcom import __version__, models
 from tokcom.errors import UnknownNameError
+from tokcom.metrics import default_metrics
+from tokcom.registry import METRICS, TOKENIZERS, WEIGHTS
+from tokcom.tokenizers.weights_io import read_config
 
 ABSENT = "absent"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -40,8 +43,6 @@ def _git(args: list[str], cwd: Path) -> str | None:
 def code_version() -> str:
     """``git:<commit>[+dirty.<hash>]`` from a checkout, else ``tokcom <version>`` (cached per process: the
     code a process runs does not change while it runs)."""
-    from tokcom import __version__
-
     top = _git(["rev-parse", "--show-toplevel"], _PACKAGE_DIR)
     head = _git(["rev-parse", "HEAD"], _PACKAGE_DIR) if top else None
     if not top or not head:
@@ -92,9 +93,6 @@ def weight_set_digest(name: str) -> str:
 
 def metric_weights(names: Iterable[str] | None) -> dict[str, str]:
     """``{weight set: sha256}`` of the metrics ``names`` (default metrics when None)."""
-    from tokcom.metrics import default_metrics
-    from tokcom.registry import METRICS
-
     out: dict[str, str] = {}
     for n in list(names) if names is not None else default_metrics():
         try:
@@ -136,8 +134,6 @@ def differs(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 def tokenizer_digest(name: str) -> str:
     """sha256 of a registered tokenizer's weights: the digest recorded beside a shipped tokenizer, or of a
     Cosmos tokenizer's local folder; ``absent`` when there are none here."""
-    from tokcom.registry import TOKENIZERS
-
     entry = TOKENIZERS.get(name)
     if entry.source == "cosmos":
         from tokcom.tokenizers.cosmos import cosmos_dir
@@ -146,8 +142,6 @@ def tokenizer_digest(name: str) -> str:
         d = cosmos_dir(tail[:2].upper() + tail[2:])
         files = [d / "encoder.jit", d / "decoder.jit"]
         return file_digest(d) if all(f.is_file() for f in files) else ABSENT
-    from tokcom.tokenizers.weights_io import read_config
-
     try:
         return str(read_config(name)["sha256"])
     except Exception:  # noqa: BLE001 - no shipped weights (a user's build): they are absent
@@ -156,8 +150,6 @@ def tokenizer_digest(name: str) -> str:
 
 def clip_digests(model: str) -> dict[str, str]:
     """The CLIP weights a text intent uses: a catalog weight set (+ the BPE vocabulary) or a folder."""
-    from tokcom.registry import WEIGHTS
-
     if model in WEIGHTS.list():
         return {model: weight_set_digest(model), "clip-bpe": weight_set_digest("clip-bpe")}
     p = Path(model).expanduser()

@@ -15,7 +15,11 @@ from typing import Any
 
 from tokcom import models
 from tokcom.errors import TokcomError
+from tokcom.experiments.report import build_report
+from tokcom.experiments.runner import run_sweep
 from tokcom.experiments.spec import SweepSpec, parse_spec
+from tokcom.experiments.store import ResultStore
+from tokcom.video import samples
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,6 @@ class DemoConfig:
         return {"intent_box": list(self.intent_box)}
 
     def spec(self) -> SweepSpec:
-        from tokcom.video import samples
-
         options: dict[str, dict[str, Any]] = {s: {} for s in self.schemes}
         for s in ("h265", "h264"):
             if s in options:
@@ -77,16 +79,10 @@ def run_demo(out_dir: Path, cfg: DemoConfig = DemoConfig(),
     Returns:
         ``(records, index_path)``.
     """
-    from tokcom.experiments.report import build_report
-    from tokcom.experiments.runner import run_sweep
-    from tokcom.experiments.store import ResultStore
-
     spec = cfg.spec()
     # the demo always shows what this code does: records of older code or weights are replaced
     summary = run_sweep(spec, out_dir, workers=cfg.workers, progress=progress, on_stale="rerun")
     if summary["errors"]:
-        from tokcom.errors import TokcomError
-
         raise TokcomError(f"demo points failed: {next(iter(summary['errors'].values()))}")
     with ResultStore(out_dir) as store:
         store.set_meta("title", "tokcom demo")

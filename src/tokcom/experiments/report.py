@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tokcom.errors import UnknownNameError
+from tokcom.errors import TokcomError, UnknownNameError
 from tokcom.experiments.bdcbr import bd_cbr_table, bd_table_html, bd_table_markdown
 from tokcom.experiments.records import (
     BASELINE,
@@ -22,9 +22,12 @@ from tokcom.experiments.records import (
     numkey,
     varying,
 )
+from tokcom.experiments.runner import PREVIEW_DIR
+from tokcom.experiments.store import ResultStore
 from tokcom.metrics.base import higher_is_better
 from tokcom.plotting import line_plot
 from tokcom.registry import SCHEMES
+from tokcom.video.io import read_video, write_preview
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#222;max-width:1200px}
@@ -266,9 +269,6 @@ def describe_run(recs: Sequence[dict[str, Any]]) -> str:
 
 def build_report(directory: str | Path, *, title: str | None = None, intro: str = "") -> Path:
     """(Re)build ``DIR/index.html`` (+ ``plots/``, ``bdcbr.md``, ``quality.md``) from the result store."""
-    from tokcom.experiments.runner import PREVIEW_DIR
-    from tokcom.experiments.store import ResultStore
-
     out = Path(directory)
     with ResultStore(out, create=False) as store:
         recs = [r for _, _, r in store.records()]
@@ -394,8 +394,6 @@ def quality_table_markdown(t: dict[str, Any]) -> str:
 
 def store_mixed_note(out: Path) -> str:
     """A warning paragraph when the store holds records of different code or weights (``--allow-mixed``)."""
-    from tokcom.experiments.store import ResultStore
-
     with ResultStore(out, create=False) as store:
         mixed = store.get_meta("mixed")
     if not mixed:
@@ -407,9 +405,6 @@ def store_mixed_note(out: Path) -> str:
 def _original_preview(vdir: Path, path: Any, frames: Any, width: Any, height: Any, start: Any) -> str | None:
     """Write (once) the H.264 preview of the input exactly as the runs saw it; None if unreadable."""
     import hashlib
-
-    from tokcom.errors import TokcomError
-    from tokcom.video.io import read_video, write_preview
 
     name = "orig-" + hashlib.sha256(f"{path}|{frames}|{width}|{height}|{start}".encode()).hexdigest()[:12] + ".mp4"
     if (vdir / name).is_file():

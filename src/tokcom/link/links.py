@@ -34,9 +34,10 @@ from tokcom.link.accounting import (
     raw_spectral_efficiency,
 )
 from tokcom.link.adaptation import DEFAULT_BLER_TARGET, awgn_bler_fn, rayleigh_bler_fn, select_mcs
+from tokcom.link.analog import carry_symbols
 from tokcom.link.base import Link, LinkReport, StreamReport
 from tokcom.link.mcs import get_mcs, named_set
-from tokcom.link.phy import MAX_LDPC_RATE, ChannelSpec, tb_layout
+from tokcom.link.phy import MAX_LDPC_RATE, BitTruePhy, ChannelSpec, seed_from, tb_layout
 from tokcom.registry import LINKS
 from tokcom.types import LinkState, Mcs, Packet, Rate, Reception, StreamInfo, Transmission
 
@@ -190,9 +191,6 @@ class _NrLink(Link):
         report = self._report(tx.packets, mcs_of, layouts, uses, lost, bler_used, feasible)
         symbols, n_sym = None, 0
         if tx.symbols is not None:
-            from tokcom.link.analog import carry_symbols
-            from tokcom.link.phy import seed_from
-
             symbols, post_snr = carry_symbols(tx.symbols, c.snr_db, self._channel(), seed_from(rng), c.device)
             n_sym = int(symbols.size)
             report = replace(report, channel_uses=report.channel_uses + n_sym, analog_symbols=n_sym,
@@ -219,15 +217,11 @@ class _NrLink(Link):
     # -- bit-true ------------------------------------------------------------------------------------------
     def _phy(self):
         if not hasattr(self, "_phy_obj"):
-            from tokcom.link.phy import BitTruePhy
-
             self._phy_obj = BitTruePhy(device=self.config.device)
         return self._phy_obj
 
     def _bit_true(self, packets: tuple[Packet, ...], layouts: list, rng: np.random.Generator
                   ) -> tuple[np.ndarray, list[Packet | None]]:
-        from tokcom.link.phy import seed_from
-
         groups: dict = defaultdict(list)
         for i, l in enumerate(layouts):
             groups[l].append(i)
