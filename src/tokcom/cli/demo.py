@@ -17,8 +17,8 @@ def demo_cmd(
 
     from tokcom.cli.app import console_err, console_out
     from tokcom.experiments.demo import DemoConfig, run_demo
+    from tokcom.experiments.quality import primary_metric, quality_at_budget, winners_sentence
     from tokcom.experiments.records import curve_label
-    from tokcom.experiments.report import primary_metric, quality_at_budget, winners_sentence
     from tokcom.registry import SCHEMES
 
     cfg = DemoConfig.quick() if quick else DemoConfig()

@@ -10,6 +10,13 @@ from typing import Any
 
 from tokcom.errors import TokcomError, UnknownNameError
 from tokcom.experiments.bdcbr import bd_cbr_table, bd_table_html, bd_table_markdown
+from tokcom.experiments.quality import (
+    primary_metric,
+    quality_at_budget,
+    quality_table_html,
+    quality_table_markdown,
+    winners_sentence,
+)
 from tokcom.experiments.records import (
     BASELINE,
     CONDITION_AXES,
@@ -24,7 +31,6 @@ from tokcom.experiments.records import (
 )
 from tokcom.experiments.runner import PREVIEW_DIR
 from tokcom.experiments.store import ResultStore
-from tokcom.metrics.base import higher_is_better
 from tokcom.plotting import line_plot
 from tokcom.registry import SCHEMES
 from tokcom.video.io import read_video, write_preview
@@ -148,90 +154,6 @@ def _mean_series(recs, x_fn, metric) -> dict[str, list[tuple[float, float, bool]
 # ---------------------------------------------------------------------------------------------------------
 # Who wins: quality at the budget, per condition × target rate (read with the budget and decoded rules).
 
-def primary_metric(recs: Sequence[dict[str, Any]]) -> str | None:
-    """The metric the "who wins" summary is stated on: a perceptual one when measured, else PSNR."""
-    have = metrics_present(recs)
-    for m in ("lpips_vgg", "dists", "lpips_alex", "psnr", "ssim"):
-        if m in have:
-            return m
-    return have[0] if have else None
-
-
-def quality_at_budget(recs: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
-    """The "quality at the budget" table: one row per (input, condition, target rate), one cell per curve.
-
-    Each cell holds the metric, the CBR actually used, and whether the run counts (valid and within its
-    budget); the row's winner is the best metric among the runs that count (None when none does).
-
-    Returns:
-        ``{"metric", "axes": [condition axes..., rate axis], "curves": [...], "rows": [{"key": {...},
-        "cells": {curve: {"value", "cbr", "valid", "over_budget"}}, "winner": curve | None}]}``.
-    """
-    cond = varying(recs, CONDITION_AXES) or [k for k in CONDITION_AXES if any(axis(r, k) is not None
-                                                                               for r in recs)][:1]
-    rate = [k for k in RATE_AXES if any(axis(r, k) is not None for r in recs)][:1]
-    axes = cond + rate
-    lower = not higher_is_better(metric)
-    curves = sorted({curve_label(r) for r in recs})
-    rows = []
-    grouped = groups(recs, lambda r: (Path(str(r.get("input", ""))).name, *(axis(r, k) for k in axes)))
-    for key, grp in sorted(grouped.items(), key=lambda kv: (kv[0][0], numkey(kv[0][1:]))):
-        cells: dict[str, dict[str, Any]] = {}
-        for r in grp:
-            v = r.get("metrics", {}).get(metric)
-            cells[curve_label(r)] = {"value": v, "cbr": r.get("cbr"), "valid": bool(r.get("valid")),
-                                     "over_budget": bool(r.get("over_budget", False))}
-        ok = {c: d for c, d in cells.items() if d["valid"] and not d["over_budget"] and d["value"] is not None}
-        winner = (min if lower else max)(ok, key=lambda c: ok[c]["value"]) if ok else None
-        rows.append({"key": dict(zip(["input", *axes], key)), "cells": cells, "winner": winner})
-    return {"metric": metric, "axes": axes, "curves": curves, "rows": rows}
-
-
-def winners_sentence(t: dict[str, Any]) -> str:
-    """``On lpips_vgg, h265 (best MCS) wins 10 of 16 settings, tokencom 4; none is valid in 2.``"""
-    n = len(t["rows"])
-    tally: dict[str, int] = {}
-    for row in t["rows"]:
-        if row["winner"] is not None:
-            tally[row["winner"]] = tally.get(row["winner"], 0) + 1
-    if not n:
-        return ""
-    parts = [f"{c} wins {k} of {n} settings" if i == 0 else f"{c} {k}"
-             for i, (c, k) in enumerate(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))]
-    none = n - sum(tally.values())
-    direction = "higher" if higher_is_better(t["metric"]) else "lower"
-    s = f"On {t['metric']} ({direction} is better), " + (", ".join(parts) if parts else "no scheme wins any setting")
-    if none:
-        s += f"; no scheme is valid within the budget in {none}"
-    return s + "."
-
-
-def quality_table_html(t: dict[str, Any]) -> str:
-    """The table of :func:`quality_at_budget`: value · CBR used, ✗ invalid, ⚠ over budget, bold winner."""
-    if not t["rows"]:
-        return ""
-    head = "".join(f'<th class="l">{html.escape(a)}</th>' for a in ["input", *t["axes"]])
-    head += "".join(f"<th>{html.escape(c)}</th>" for c in t["curves"])
-    body = ""
-    for row in t["rows"]:
-        cells = "".join(f'<td class="l">{_fmt(row["key"][a])}</td>' for a in ["input", *t["axes"]])
-        for c in t["curves"]:
-            d = row["cells"].get(c)
-            if d is None:
-                cells += "<td>–</td>"
-                continue
-            val = "–" if d["value"] is None else f"{d['value']:.4g}"
-            marks = ("" if d["valid"] else " ✗") + (" ⚠" if d["over_budget"] else "")
-            txt = f"{val} <small>@ {d['cbr']:.3g}</small>{marks}"
-            cls = "bad" if marks else ""
-            cells += f'<td class="{cls}">' + (f"<b>{txt}</b>" if row["winner"] == c else txt) + "</td>"
-        body += f"<tr>{cells}</tr>"
-    return (f"<p>Quality at the budget on <b>{html.escape(t['metric'])}</b>: each cell is the metric @ the CBR "
-            "actually used; ✗ invalid (fewer than 85 % of frames decoded), ⚠ over budget (data left unsent); "
-            "bold: the best run that is valid and within its budget.</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-
-
 def describe_run(recs: Sequence[dict[str, Any]]) -> str:
     """What ran, from the records themselves (HTML): inputs, channel, conditions, rates, and each curve's
     configuration as its scheme reports it."""
@@ -306,7 +228,7 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
     if pm is not None:
         for m in [pm] + [x for x in metrics if x != pm]:
             t = quality_at_budget(recs, m)
-            if not t["rows"]:
+            if not t.rows:
                 continue
             quality_md += f"{winners_sentence(t)}\n\n{quality_table_markdown(t)}\n"
             wins_html += f"<p><b>{html.escape(winners_sentence(t))}</b></p>" if m == pm else ""
@@ -372,24 +294,6 @@ def build_report(directory: str | Path, *, title: str | None = None, intro: str 
     return write_report(out, rows, title=title or meta_title or f"tokcom results: {out.name}",
                         intro=(intro or meta_intro or "") + describe_run(recs) + mixed, columns=columns,
                         videos=videos, command=f"tokcom report {out}", records_file=None, sections_html=sections)
-
-
-def quality_table_markdown(t: dict[str, Any]) -> str:
-    head = "| input | " + " | ".join(t["axes"]) + " | " + " | ".join(t["curves"]) + " |\n"
-    head += "|---|" + "---|" * (len(t["axes"]) + len(t["curves"])) + "\n"
-    lines = []
-    for row in t["rows"]:
-        cells = [str(row["key"]["input"])] + [_fmt(row["key"][a]) for a in t["axes"]]
-        for c in t["curves"]:
-            d = row["cells"].get(c)
-            if d is None:
-                cells.append("–")
-                continue
-            val = "–" if d["value"] is None else f"{d['value']:.4g}"
-            txt = f"{val} @ {d['cbr']:.3g}" + ("" if d["valid"] else " ✗") + (" ⚠" if d["over_budget"] else "")
-            cells.append(f"**{txt}**" if row["winner"] == c else txt)
-        lines.append("| " + " | ".join(cells) + " |")
-    return head + "\n".join(lines) + "\n"
 
 
 def store_mixed_note(out: Path) -> str:

@@ -80,7 +80,7 @@ def test_metrics_command(tmp_path):
 def test_direction_has_one_home():
     """Tables, plots and BD-rate read a metric's direction from its registered class; ROI variants follow
     their base metric (the report once called lpips_alex_roi_in higher-is-better)."""
-    from tokcom.experiments.report import quality_at_budget, winners_sentence
+    from tokcom.experiments.quality import quality_at_budget, winners_sentence
     from tokcom.metrics.base import higher_is_better
 
     for name in METRICS.list():
@@ -90,4 +90,4 @@ def test_direction_has_one_home():
     recs = [{"scheme": s, "input": "a.mp4", "valid": True, "cbr": 0.01, "config": {"snr_db": 6.0, "cbr": 0.01},
              "metrics": {"lpips_alex_roi_in": v}} for s, v in (("h265", 0.2), ("pvsc", 0.4))]
     t = quality_at_budget(recs, "lpips_alex_roi_in")
-    assert t["rows"][0]["winner"].startswith("h265") and "(lower is better)" in winners_sentence(t)
+    assert t.rows[0].winner.startswith("h265") and "(lower is better)" in winners_sentence(t)
