@@ -21,6 +21,7 @@ import numpy as np
 
 from tokcom.data.rcc import list_rcc, read_rcc_entry
 from tokcom.errors import InputError
+from tokcom.video.io import yuv_frame_to_rgb
 
 __all__ = [
     "ImageInfo",
@@ -237,8 +238,6 @@ def decode_video(src: Path | bytes, max_side: int, chunk_frames: int,
         InputError: no video stream, or not a single frame decodes.
     """
     import av
-
-    from tokcom.video.io import yuv_frame_to_rgb
 
     push = _chunker(chunk_frames, emit)
     opened = io.BytesIO(src) if isinstance(src, bytes | bytearray) else str(src)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from tokcom.errors import InputError
+from tokcom.video.flow import dense_flow, warp_backward
 
 
 def frame_groups(num_frames: int, temporal_factor: int, latent_frames: int) -> list[np.ndarray]:
@@ -54,8 +55,6 @@ def propagate_mask(frames: np.ndarray, mask0: np.ndarray, *, flow: str = "dis",
     Returns:
         ``[T, H, W]`` float32 masks in [0, 1].
     """
-    from tokcom.video.flow import dense_flow, warp_backward
-
     f = np.asarray(frames)
     m0 = np.asarray(mask0, dtype=np.float32)
     if f.ndim != 4 or m0.shape != f.shape[1:3]:
@@ -90,8 +89,6 @@ def propagate_and_pool(frames: np.ndarray, mask0: np.ndarray, temporal_factor: i
     Returns:
         ``(pooled [t, h, w] float32, {frame: [H, W] float32 mask} for the frames in keep)``.
     """
-    from tokcom.video.flow import dense_flow, warp_backward
-
     f = np.asarray(frames)
     m = np.asarray(mask0, dtype=np.float32)
     if f.ndim != 4 or m.shape != f.shape[1:3]:

@@ -31,7 +31,9 @@ import numpy as np
 
 from tokcom import models
 from tokcom.errors import InputError, TokcomError, WeightsUnavailable
+from tokcom.interp.flow import flow_interpolate
 from tokcom.registry import Registry
+from tokcom.video.flow import _PRESETS
 
 RIFE_WEIGHTS = "rife-v3.9"
 
@@ -122,8 +124,6 @@ class FlowInterpolator(Interpolator):
     name = "flow"
 
     def __init__(self, preset: str = "medium", occlusion: bool = True, min_visibility: float = 0.3) -> None:
-        from tokcom.video.flow import _PRESETS
-
         if preset not in _PRESETS:
             raise InputError(f"unknown DIS preset {preset!r}; valid: {', '.join(_PRESETS)}")
         if not 0.0 <= float(min_visibility) <= 1.0:
@@ -133,8 +133,6 @@ class FlowInterpolator(Interpolator):
         self.min_visibility = float(min_visibility)
 
     def _interpolate(self, a: np.ndarray, b: np.ndarray, alphas: list[float]) -> list[np.ndarray]:
-        from tokcom.interp.flow import flow_interpolate
-
         return flow_interpolate(a, b, alphas, preset=self.preset, occlusion=self.occlusion,
                                 min_visibility=self.min_visibility)
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from tokcom.errors import InputError
 from tokcom.link import capacity as cap
+from tokcom.link.phy import tb_layout
 
 TABLE_FILE = "bler_awgn.json"
 
@@ -184,8 +185,6 @@ def block_bler(num_bits_per_symbol: int, coderate: float, snr_db: np.ndarray | f
 
 def bler(num_bits_per_symbol: int, coderate: float, snr_db: np.ndarray | float, k: int) -> np.ndarray:
     """AWGN BLER of a PDU of ``k`` payload bits at MCS (Qm, R) (TB sizing as in the bit-true PHY)."""
-    from tokcom.link.phy import tb_layout
-
     lay = tb_layout(int(k), int(num_bits_per_symbol), float(coderate))
     return block_bler(num_bits_per_symbol, coderate, snr_db, lay.tb_size, lay.num_symbols, lay.num_cb)
 
@@ -253,8 +252,6 @@ def fading_bler_mean(num_bits_per_symbol: int, coderate: float, snr_db: float, k
     variance of I over 8192 drawn blocks, variance divided by the effective block count): the same result
     without drawing millions of blocks per MCS.
     """
-    from tokcom.link.phy import tb_layout
-
     lay = tb_layout(int(k), int(num_bits_per_symbol), float(coderate))
     rng = np.random.default_rng(seed)
     grid, mi = _mi_curves()

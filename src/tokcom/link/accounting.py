@@ -34,6 +34,7 @@ from functools import lru_cache
 import numpy as np
 
 from tokcom.errors import InputError
+from tokcom.link.phy import MAX_TB_BITS, tb_layout
 from tokcom.types import Mcs, Rate, StreamInfo
 
 
@@ -99,8 +100,6 @@ def per_token_resource(pdu_bits: float, tokens_per_pdu: int, mcs: Mcs, overhead:
 
 def pdu_channel_uses(num_bits: int, mcs: Mcs, overhead: float = 1.0) -> int:
     """Complex channel uses one PDU of ``num_bits`` occupies: ⌈(G/Qm)/ρ_oh⌉ with the TB mapping of phy."""
-    from tokcom.link.phy import tb_layout
-
     lay = tb_layout(int(num_bits), mcs.num_bits_per_symbol, mcs.coderate)
     return math.ceil(lay.num_symbols / check_overhead(overhead) - 1e-9)
 
@@ -184,8 +183,6 @@ def payload_bits_within(channel_uses: int, num_bits_per_symbol: int, coderate: f
     fits. ``cap`` (the most a PDU can carry) bounds the search. A size the TB mapping cannot place counts as
     not fitting.
     """
-    from tokcom.link.phy import MAX_TB_BITS
-
     mcs = Mcs(int(num_bits_per_symbol), float(coderate))
     eq9 = deliverable_bits(int(channel_uses), mcs, overhead)  # eq. (9)
 

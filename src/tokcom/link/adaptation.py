@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from tokcom.errors import InputError
 from tokcom.link import abstract
+from tokcom.link.accounting import deliverable_bits
 from tokcom.link.mcs import mcs_table
 from tokcom.types import Mcs
 
@@ -81,6 +82,4 @@ def select_mcs(snr_db: float, *, candidates: Sequence[Mcs] | None = None, table:
 
 def deliverable_source_bits(channel_uses: int, mcs: Mcs, overhead: float = 1.0) -> int:
     """Eq. (9), 001_c16fa1dac0c35e06.txt: B_t = ⌊ρ_oh·ρ_t·k_t·log2 M_t⌋ for ``channel_uses`` = k_t."""
-    from tokcom.link.accounting import deliverable_bits
-
     return deliverable_bits(channel_uses, mcs, overhead)

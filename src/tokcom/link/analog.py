@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from tokcom.errors import InputError
+from tokcom.link.phy import apply_channel, set_sionna_seed
 
 MAX_SYMBOLS = 1 << 31
 """The most analog symbols one transmission may carry (an 8-GiB array of complex64 is surely a mistake)."""
@@ -69,8 +70,6 @@ def carry_symbols(symbols: np.ndarray, snr_db: float, spec, seed: int, device: s
         ``(ŝ [N] complex64, measured post-equalisation SNR in dB or None for no symbols)``.
     """
     import torch
-
-    from tokcom.link.phy import apply_channel, set_sionna_seed
 
     s = check_symbols(symbols, strict_power=False)
     out = np.empty_like(s)

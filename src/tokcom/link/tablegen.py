@@ -25,6 +25,7 @@ import numpy as np
 from tokcom.link import capacity as cap
 from tokcom.link.abstract import fit_gap_model, fit_gap_model_tail, gap_model_bler
 from tokcom.link.mcs import TOKENCOM_NONINTENDED, mcs_table
+from tokcom.link.phy import BitTruePhy, simulate_bler, tb_layout
 
 MODEL = ("BLER = Q(s*A) if A < 0 else Q(s_tail*A), A = (n*C(snr-gap) - k + 0.5*log2 n)/sqrt(n*V(snr-gap)), "
          "C, V: Shannon capacity and dispersion (bits, complex AWGN); see tokcom.link.abstract")
@@ -42,8 +43,6 @@ def default_curves() -> list[tuple[str, int, float]]:
 
 def _tail_points(curve: dict[str, Any], tail_blocks: int, max_errors: int, seed: int, phy: Any) -> None:
     """Add points where the current fit predicts BLER 1e-2 and 2e-3 (``tail_blocks`` blocks each), refit."""
-    from tokcom.link.phy import simulate_bler
-
     qm, rate, k = curve["num_bits_per_symbol"], curve["coderate"], curve["k"]
     fit = curve["fit"]
     grid = np.arange(-15.0, 40.0, 0.05)
@@ -87,8 +86,6 @@ def _refine_curve(args: tuple) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(1)
-    from tokcom.link.phy import BitTruePhy
-
     t0 = time.time()
     _tail_points(curve, tail_blocks, max_errors, seed, BitTruePhy(batch_size=100))
     curve["seconds"] = round(curve.get("seconds", 0.0) + time.time() - t0, 1)
@@ -101,8 +98,6 @@ def _sim_curve(args: tuple) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(1)
-    from tokcom.link.phy import BitTruePhy, simulate_bler, tb_layout
-
     lay = tb_layout(k, qm, rate)
     phy = BitTruePhy(batch_size=100)
     # start near the normal-approximation 50 % point, plus a typical practical gap

@@ -28,15 +28,13 @@ import numpy as np
 from tokcom import models
 from tokcom.errors import TokcomError
 from tokcom.metrics.base import Metric, check_pair
-from tokcom.registry import METRICS
+from tokcom.registry import METRICS, WEIGHTS
 
 DEFAULT_CLIP = "clip-vit-b-32"
 
 
 def clip_unavailable(weights: str = DEFAULT_CLIP) -> str | None:
     """One-line reason why CLIP metrics cannot run here, or None (imports neither torch nor open_clip)."""
-    from tokcom.registry import WEIGHTS
-
     for mod in ("torch", "safetensors"):
         if importlib.util.find_spec(mod) is None:
             return f"needs {mod}: pip install 'tokcom[torch,intent]'"

@@ -16,6 +16,7 @@ import numpy as np
 
 from tokcom.errors import InputError, TokcomError
 from tokcom.metrics.base import check_pair
+from tokcom.metrics.perceptual import _to_tensor, frames_per_batch, get_net, weights_unavailable
 from tokcom.metrics.pixel import PSNR_CAP_DB
 
 ROI_METRICS = ("psnr_roi_in", "psnr_roi_out", "lpips_alex_roi_in", "lpips_alex_roi_out")
@@ -57,8 +58,6 @@ def lpips_map_chunks(ref: np.ndarray, dist: np.ndarray, *, net: str = "lpips-ale
     """LPIPS spatial distance maps, a batch at a time: yields ``(first frame, [n, H, W] float32)``."""
     import torch
 
-    from tokcom.metrics.perceptual import _to_tensor, frames_per_batch, get_net
-
     a, b = check_pair(ref, dist)
     model = get_net(net, device)
     dev = next(model.parameters()).device
@@ -96,8 +95,6 @@ def roi_metrics(ref, dist, mask, *, device: str = "cpu", lpips: bool = True
     values = {"psnr_roi_in": _masked_psnr(a, b, m), "psnr_roi_out": _masked_psnr(a, b, m, inside=False)}
     unavailable: dict[str, str] = {}
     if lpips:
-        from tokcom.metrics.perceptual import weights_unavailable
-
         why = weights_unavailable("lpips-alex")
         if why is None:
             try:

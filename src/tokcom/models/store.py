@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from tokcom.errors import InputError, WeightsUnavailable
+from tokcom.models.safe_pickle import load_numpy_pickle
 from tokcom.registry import WEIGHTS
 
 
@@ -315,8 +316,6 @@ def _obtain_component(comp: Component, local: Path | None, pip: _PipCache, work:
 
 def _read_raw(comp: Component, p: Path) -> Any:
     if comp.fmt == "numpy-pickle":
-        from tokcom.models.safe_pickle import load_numpy_pickle
-
         return load_numpy_pickle(p)
     if comp.fmt == "torch":
         import torch

@@ -18,6 +18,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from tokcom.coding.pdu import depacketize, packetize
+from tokcom.coding.topk import TopKFormat, pack_frame
 from tokcom.types import Packet, Reception, Transmission
 
 
@@ -36,8 +38,6 @@ def _flip(p: Packet, rng: np.random.Generator, n: int = 3) -> Packet:
 
 def _h26x_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Packet | None]:
     """NAL units mutated (bytes, truncation, tags, NAL types, duplicates), repacketised with good CRCs."""
-    from tokcom.coding.pdu import depacketize, packetize
-
     msgs = depacketize([p.payload for p in tx.packets])[0]
     out = []
     n = tx.info.num_frames
@@ -104,8 +104,6 @@ def _tokencom_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Pac
 
 def _resivid_wellformed(tx: Transmission, rng: np.random.Generator) -> list[Packet | None]:
     """Top-K frames packed with valid CRCs but random tokens, masks and K; wrong lengths; extra frames."""
-    from tokcom.coding.topk import TopKFormat, pack_frame
-
     out: list[Packet | None] = []
     for p in tx.packets:
         r = rng.random()

@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tokcom.errors import InputError
+from tokcom.video.transform import from_tensor, to_tensor
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
@@ -136,8 +139,6 @@ class _VideoBase(ABC):
 
 
 def _check_video(x: Any) -> None:
-    from tokcom.errors import InputError
-
     if getattr(x, "ndim", None) != 5 or x.shape[1] != 3:
         raise InputError(f"tokenizer input must be (B,3,T,H,W) in [-1,1]; got {tuple(getattr(x, 'shape', ()))}")
 
@@ -188,8 +189,6 @@ class DiscreteVideoTokenizer(_VideoBase):
         """
         import torch
 
-        from tokcom.video.transform import to_tensor
-
         frames = np.asarray(frames)
         T, H, W = frames.shape[:3]
         tf = self.temporal_factor
@@ -218,8 +217,6 @@ class DiscreteVideoTokenizer(_VideoBase):
         """Token indices ``[t, h, w]`` → uint8 ``[num_frames, height, width, 3]``, a chunk at a time (each
         chunk decodes its :attr:`temporal_context` latent frames of context first), written into one array."""
         import torch
-
-        from tokcom.video.transform import from_tensor
 
         z = torch.from_numpy(np.ascontiguousarray(indices, dtype=np.int64))
         t = z.shape[0]

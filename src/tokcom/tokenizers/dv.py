@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from tokcom.devices import resolve_device
+from tokcom.errors import InputError
 from tokcom.tokenizers.base import (
     ContinuousVideoTokenizer,
     DiscreteVideoTokenizer,
@@ -24,14 +25,13 @@ from tokcom.tokenizers.base import (
 )
 from tokcom.tokenizers.nets import DVNet
 from tokcom.tokenizers.weights_io import load_tensors
+from tokcom.video.transform import from_tensor, to_tensor
 
 _DTYPES = {"fp32": torch.float32, "float32": torch.float32, "bf16": torch.bfloat16,
            "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16}
 
 
 def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
-    from tokcom.errors import InputError
-
     if dtype is None:
         return torch.float32
     if isinstance(dtype, torch.dtype):
@@ -71,8 +71,6 @@ class StreamingCausalAE:
         frame, a chunk at a time; the causal temporal block sees the 2D features of the
         :attr:`temporal_context` latent frames before each chunk, carried over — so the result is the
         whole-clip encoding without recomputing anything."""
-        from tokcom.video.transform import to_tensor
-
         frames = np.asarray(frames)
         T, H, W = frames.shape[:3]
         tf, ctx = self.temporal_factor, int(self.temporal_context)
@@ -102,8 +100,6 @@ class StreamingCausalAE:
         """Latents (as :meth:`encode_frames` gives them) → uint8 ``[num_frames, height, width, 3]``, a chunk
         at a time: the temporal block sees :attr:`temporal_context` latent frames of context, the 2D decoder runs only on the chunk's
         own latent frames; frames are written into one array."""
-        from tokcom.video.transform import from_tensor
-
         z = torch.from_numpy(np.ascontiguousarray(indices))
         t, tf, ctx = z.shape[self._time_axis], self.temporal_factor, int(self.temporal_context)
         step = self._chunk_latents(height, width)

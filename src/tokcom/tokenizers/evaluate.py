@@ -6,7 +6,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from tokcom.metrics import compute_metrics
+from tokcom.metrics.pixel import psnr_per_frame
+from tokcom.tokenizers.base import ProgressiveTokenizer
 from tokcom.types import Video
+from tokcom.video import from_tensor, to_tensor
 
 DEFAULT_EVAL_METRICS = ("psnr", "ssim", "lpips_alex")
 
@@ -26,11 +30,6 @@ def evaluate(tokenizer: Any, video: Video, *, prefix: Sequence[int] | None = Non
     """
     import numpy as np
     import torch
-
-    from tokcom.metrics import compute_metrics
-    from tokcom.metrics.pixel import psnr_per_frame
-    from tokcom.tokenizers.base import ProgressiveTokenizer
-    from tokcom.video import from_tensor, to_tensor
 
     x = to_tensor(video)
     n, hh, ww = video.num_frames, video.height, video.width

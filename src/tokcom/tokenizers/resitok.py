@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from tokcom.devices import resolve_device
+from tokcom.errors import InputError
 from tokcom.tokenizers.base import ProgressiveTokenizer, _check_video
 from tokcom.tokenizers.dv import resolve_dtype
 from tokcom.tokenizers.nets import ResiNet, interlaced_order
@@ -70,8 +71,6 @@ class ResiTok(ProgressiveTokenizer):
 
     @torch.no_grad()
     def decode(self, tokens: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        from tokcom.errors import InputError
-
         hh, ww = int(size[0]), int(size[1])
         h, w = self._grid(hh, ww)
         if tokens.ndim != 3 or tokens.shape[-1] != h * w:

@@ -26,6 +26,7 @@ from torch import nn
 
 from tokcom.errors import InputError
 from tokcom.tokenizers.nets import DVNet, ResiNet, interlaced_order
+from tokcom.tokenizers.weights_io import save_weights
 from tokcom.train.losses import fold_frames
 from tokcom.train.model import StepContext, StepOutput, TrainableModel
 from tokcom.train.recipe import Recipe, Stage, TrainableSpec, register_trainable
@@ -158,8 +159,6 @@ class TokenizerTrainable(TrainableModel):
                              f"({str(e).splitlines()[0]})") from None
 
     def export(self, directory: Path, record: dict[str, Any]) -> Path:
-        from tokcom.tokenizers.weights_io import save_weights
-
         return save_weights(self.name, self.weights(), {"name": self.name, "kind": self.kind, "arch": self.arch,
                                                         "training": record}, directory)
 

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from tokcom.errors import InputError
+from tokcom.tokenizers.weights_io import load_tensors
 
 MODEL_FILE = "model.safetensors"
 STATE_FILE = "state.pt"
@@ -124,7 +125,5 @@ def init_weights(src: str, load: bool = True) -> tuple[dict[str, torch.Tensor] |
     if not load:
         return None, lineage
     if p.is_file() and record.get("sha256"):
-        from tokcom.tokenizers.weights_io import load_tensors
-
         return load_tensors(p.stem, p.parent)[0], lineage
     return {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(st)).items()}, lineage

@@ -23,9 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from tokcom.data import Corpus
 from tokcom.data.sources import EVALUATION_CLIPS, VALIDATION_CLIPS
 from tokcom.errors import InputError
 from tokcom.train.sources import ShardExport, VimeoSeptuplets, is_shard_export, is_vimeo, match_names
+from tokcom.video import read_video
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +178,6 @@ class ClipSampler:
                 continue
             ext = f.suffix.lower()
             if ext in VIDEO_EXT:
-                from tokcom.video import read_video
-
                 v = read_video(f, frames=None)
                 fr = v.frames[: self.cfg.max_video_frames]
                 if len(fr) >= 2:
@@ -188,8 +188,6 @@ class ClipSampler:
                     self.images.append(_shrink(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), self.cfg.max_side * 2))
 
     def _add_corpus(self, root: Path, excl: tuple[str, ...]) -> None:
-        from tokcom.data import Corpus
-
         c = Corpus(root)
         self.corpora.append(c)
         for item in c.items:

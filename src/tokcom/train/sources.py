@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from tokcom.data.export import iter_export
 from tokcom.errors import InputError
 
 VIMEO_LISTS = {"train": "sep_trainlist.txt", "test": "sep_testlist.txt"}
@@ -176,8 +177,6 @@ class ShardExport:
     """
 
     def __init__(self, folder: str | Path, exclude: tuple[str, ...] = ()) -> None:
-        from tokcom.data.export import iter_export
-
         self.root = Path(folder).expanduser()
         self.clips: list[np.ndarray] = []
         self.photos: list[np.ndarray] = []

@@ -23,6 +23,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from tokcom.train.data import ClipSampler
+from tokcom.video.transform import to_tensor
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,4 @@ def batches(stream: ClipStream, workers: int = 0, pin_memory: bool = False) -> I
 def to_model_input(clips: torch.Tensor, device: torch.device | str) -> torch.Tensor:
     """uint8 ``[B, T, H, W, 3]`` → float32 ``(B, 3, T, H, W)`` in [-1, 1] on ``device``, through the one
     model-boundary converter :func:`tokcom.video.transform.to_tensor` (conversion on the device)."""
-    from tokcom.video.transform import to_tensor
-
     return to_tensor(clips.numpy() if isinstance(clips, torch.Tensor) else clips, device=str(device))

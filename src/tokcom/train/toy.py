@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokcom.tokenizers.weights_io import save_weights
 from tokcom.train.losses import fold_frames, psnr_db
 from tokcom.train.model import StepContext, StepOutput, TrainableModel
 from tokcom.train.recipe import Recipe, Stage, TrainableSpec, register_trainable
@@ -52,8 +53,6 @@ class ToyAutoencoder(TrainableModel):
         return {"arch": dict(self.arch)}
 
     def export(self, directory: Path, record: dict[str, Any]) -> Path:
-        from tokcom.tokenizers.weights_io import save_weights
-
         return save_weights(self.name, self.state_dict(), {"name": self.name, "arch": self.arch, "training": record},
                             directory)
 

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokcom.errors import InputError
+from tokcom.types import Video
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
-
-    from tokcom.types import Video
 
 
 def center_crop_box(height: int, width: int, size: tuple[int, int]) -> tuple[int, int, int, int]:

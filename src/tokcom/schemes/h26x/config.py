@@ -8,6 +8,7 @@ from typing import Literal
 
 from tokcom.coding.pdu import PDU_BYTES
 from tokcom.errors import InputError
+from tokcom.link.mcs import named_set
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 BEST = "best"
@@ -76,8 +77,6 @@ class H26xConfig:
         if self.mcs_set is not None and str(self.mcs_set).strip().lower() == BEST:
             object.__setattr__(self, "mcs_set", BEST)
         if self.mcs_set is not None and self.mcs_set != BEST:
-            from tokcom.link.mcs import named_set
-
             named_set(self.mcs_set)  # unknown set → InputError listing the valid ones
         if self.mcs_table not in (1, 2, 3):
             raise InputError(f"mcs-table must be 1, 2 or 3; got {self.mcs_table}")

@@ -33,6 +33,8 @@ from tokcom.coding.pdu import OVERHEAD_BYTES, depacketize, packetize
 from tokcom.coding.sps import sps_picture_size
 from tokcom.errors import InputError
 from tokcom.link import accounting
+from tokcom.link.mcs import mcs_table, named_set
+from tokcom.metrics.pixel import PSNR
 from tokcom.registry import SCHEMES
 from tokcom.schemes.base import Scheme
 from tokcom.schemes.h26x.config import BEST, H26xConfig
@@ -118,8 +120,6 @@ class H26xScheme(Scheme):
         c = self.config
         if c.mcs_set is None or state.predict_bler is None or state.snr_db is None:
             return None
-        from tokcom.link.mcs import mcs_table, named_set
-
         k = 8 * c.pdu_bytes
         target = state.bler_target or 0.002
         pool = mcs_table(c.mcs_table) if c.mcs_set == BEST else named_set(c.mcs_set)
@@ -194,8 +194,6 @@ class H26xScheme(Scheme):
         The rate loop of a later candidate starts from the encoder-bitrate-to-bits ratio the previous one
         found (deterministic: it depends only on the inputs), which usually saves an encoder run.
         """
-        from tokcom.metrics.pixel import PSNR
-
         psnr = PSNR()  # frame-mean PSNR, computed chunk by chunk
         best = None
         worse = 0

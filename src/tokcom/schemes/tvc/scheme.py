@@ -31,6 +31,7 @@ from tokcom.schemes.tvc.config import ARCHS, RATE_LADDER, TvcArch, TvcConfig, ge
 from tokcom.schemes.tvc.mask import fixed_mask, mask_rate
 from tokcom.schemes.tvc.report import GopRx, GopTx, TvcDecodeReport, TvcEncodeReport
 from tokcom.schemes.weights import RANDOM_INIT, ModelCache, SchemeWeights
+from tokcom.tokenizers import load_tokenizer
 from tokcom.types import Decoded, FrameMapBuilder, LinkState, Packet, Reception, Transmission, Video
 from tokcom.video.transform import from_tensor
 
@@ -69,8 +70,6 @@ def load_model(cfg: TvcConfig, device: str = "cpu") -> tuple[Any, dict[str, Any]
 def cosmos_pair(dv_path: str = "", cv_path: str = "", device: str = "cpu") -> tuple[Any, Any]:
     """The loaded ``cosmos-dv8x16x16`` and ``cosmos-cv8x16x16`` (folders, else the Cosmos cache / hub; a
     one-line ``WeightsUnavailable`` when absent)."""
-    from tokcom.tokenizers import load_tokenizer
-
     return (load_tokenizer("cosmos-dv8x16x16", path=dv_path or None, device=device),
             load_tokenizer("cosmos-cv8x16x16", path=cv_path or None, device=device))
 

@@ -41,6 +41,7 @@ from tokcom.schemes.tvc.nets import position_offset
 from tokcom.schemes.tvc.scheme import cosmos_pair
 from tokcom.schemes.tvc.streams import upsample_to
 from tokcom.tokenizers.nets import fold_time, unfold_time
+from tokcom.tokenizers.weights_io import load_tensors, save_weights
 from tokcom.train.losses import psnr_db
 from tokcom.train.model import StepContext, StepOutput, TrainableModel
 from tokcom.train.recipe import Recipe, Stage, TrainableSpec, register_trainable
@@ -69,8 +70,6 @@ class TvcTrainable(TrainableModel):
         self.model = TvcModel(self.arch, cosmos=cosmos)
         self.tokenizer_pins: dict[str, str] = {}
         if init_tokenizers:
-            from tokcom.tokenizers.weights_io import load_tensors
-
             dv, dcfg = load_tensors(TOKENIZERS["dv"], init_tokenizers)
             cv, ccfg = load_tensors(TOKENIZERS["cv"], init_tokenizers)
             self.model.load_tokenizers(dv, cv)
@@ -161,8 +160,6 @@ class TvcTrainable(TrainableModel):
     def export(self, directory: Path, record: dict[str, Any]) -> Path:
         """fp16 safetensors + JSON. With trained tokenizers (``init_tokenizers``) the file holds everything
         but them and pins them by sha256 (``tokenizers``): they ship once, as tokenizer weights."""
-        from tokcom.tokenizers.weights_io import save_weights
-
         meta = {"name": self.name, "arch": self.arch.to_dict(), "training": record}
         state = self.weights()
         if self.tokenizer_pins:
