@@ -17,7 +17,9 @@ from tokcom.experiments.records import (
     CONDITION_AXES,
     RATE_AXES,
     axis,
+    counts,
     curve_label,
+    fmt_value,
     groups,
     metrics_present,
     numkey,
@@ -25,31 +27,29 @@ from tokcom.experiments.records import (
 )
 from tokcom.metrics.base import higher_is_better
 
-PERCEPTUAL_FIRST = ("lpips_vgg", "dists", "lpips_alex", "psnr", "ssim")
-"""The order in which a metric is chosen to state who wins (perceptual ones first)."""
+WHO_WINS_ORDER = ("lpips_vgg", "dists", "lpips_alex", "psnr", "ssim")
+"""The metric who wins is stated on: the first of these that was measured (perceptual ones first)."""
 
 
 @dataclass(frozen=True)
 class QualityCell:
-    """One run's entry: ``value`` the metric (None: not measured), ``cbr`` the CBR it used."""
+    """One run's entry: ``value`` the metric (None: not measured), ``cbr`` the CBR it used; ``counts``: the run
+    competes (:func:`tokcom.experiments.records.counts`: valid and within its budget)."""
 
     value: float | None
     cbr: float | None
     valid: bool
     over_budget: bool
+    counts: bool
 
-    @property
-    def counts(self) -> bool:
-        """Whether the run takes part in choosing the winner (valid, within its budget, measured)."""
-        return self.valid and not self.over_budget and self.value is not None
+    def value_text(self) -> str:
+        return "–" if self.value is None else f"{self.value:.4g}"
 
-    def text(self) -> str:
-        """``0.4123 @ 0.00498`` with ✗ (invalid) and ⚠ (over budget) marks."""
-        val = "–" if self.value is None else f"{self.value:.4g}"
-        cbr = "–" if self.cbr is None else f"{self.cbr:.3g}"
-        return f"{val} @ {cbr}" + self.marks()
+    def cbr_text(self) -> str:
+        return "–" if self.cbr is None else f"{self.cbr:.3g}"
 
     def marks(self) -> str:
+        """`` ✗`` (invalid) and `` ⚠`` (over budget)."""
         return ("" if self.valid else " ✗") + (" ⚠" if self.over_budget else "")
 
 
@@ -83,7 +83,7 @@ class QualityTable:
 def primary_metric(recs: Sequence[dict[str, Any]]) -> str | None:
     """The metric the "who wins" summary is stated on: a perceptual one when measured, else PSNR."""
     have = metrics_present(recs)
-    for m in PERCEPTUAL_FIRST:
+    for m in WHO_WINS_ORDER:
         if m in have:
             return m
     return have[0] if have else None
@@ -102,8 +102,9 @@ def quality_at_budget(recs: Sequence[dict[str, Any]], metric: str) -> QualityTab
     for key, grp in sorted(grouped.items(), key=lambda kv: (kv[0][0], numkey(kv[0][1:]))):
         cells = {curve_label(r): QualityCell(value=r.get("metrics", {}).get(metric), cbr=r.get("cbr"),
                                              valid=bool(r.get("valid")),
-                                             over_budget=bool(r.get("over_budget", False))) for r in grp}
-        ok = {c: d.value for c, d in cells.items() if d.counts}
+                                             over_budget=bool(r.get("over_budget", False)), counts=counts(r))
+                 for r in grp}
+        ok = {c: d.value for c, d in cells.items() if d.counts and d.value is not None}
         winner = pick(ok, key=lambda c: ok[c]) if ok else None
         rows.append(QualityRow(key=dict(zip(["input", *axes], key)), cells=cells, winner=winner))
     return QualityTable(metric=metric, axes=axes, curves=tuple(sorted({curve_label(r) for r in recs})),
@@ -127,10 +128,6 @@ def winners_sentence(t: QualityTable) -> str:
     return s + "."
 
 
-def _fmt(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-
 def quality_table_html(t: QualityTable) -> str:
     """The table as HTML: value · CBR used, ✗ invalid, ⚠ over budget, bold winner."""
     if not t.rows:
@@ -139,15 +136,13 @@ def quality_table_html(t: QualityTable) -> str:
     head += "".join(f"<th>{html.escape(c)}</th>" for c in t.curves)
     body = ""
     for row in t.rows:
-        cells = "".join(f'<td class="l">{html.escape(_fmt(row.key[a]))}</td>' for a in ["input", *t.axes])
+        cells = "".join(f'<td class="l">{html.escape(fmt_value(row.key[a]))}</td>' for a in ["input", *t.axes])
         for c in t.curves:
             d = row.cells.get(c)
             if d is None:
                 cells += "<td>–</td>"
                 continue
-            val = "–" if d.value is None else f"{d.value:.4g}"
-            cbr = "–" if d.cbr is None else f"{d.cbr:.3g}"
-            txt = f"{val} <small>@ {cbr}</small>{d.marks()}"
+            txt = f"{d.value_text()} <small>@ {d.cbr_text()}</small>{d.marks()}"
             cells += f'<td class="{"bad" if d.marks() else ""}">' + (f"<b>{txt}</b>" if row.winner == c else txt) \
                 + "</td>"
         body += f"<tr>{cells}</tr>"
@@ -163,12 +158,13 @@ def quality_table_markdown(t: QualityTable) -> str:
     head += "|---|" + "---|" * (len(t.axes) + len(t.curves)) + "\n"
     lines = []
     for row in t.rows:
-        cells = [str(row.key["input"])] + [_fmt(row.key[a]) for a in t.axes]
+        cells = [str(row.key["input"])] + [fmt_value(row.key[a]) for a in t.axes]
         for c in t.curves:
             d = row.cells.get(c)
             if d is None:
                 cells.append("–")
                 continue
-            cells.append(f"**{d.text()}**" if row.winner == c else d.text())
+            txt = f"{d.value_text()} @ {d.cbr_text()}{d.marks()}"
+            cells.append(f"**{txt}**" if row.winner == c else txt)
         lines.append("| " + " | ".join(cells) + " |")
     return head + "\n".join(lines) + "\n"

@@ -55,6 +55,11 @@ def curve_label(r: dict[str, Any]) -> str:
         return str(r.get("scheme"))
 
 
+def fmt_value(v: Any) -> str:
+    """An axis value or metric as the report prints it (floats to 4 significant digits)."""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def numkey(values: tuple) -> tuple:
     """A sort key for tuples of axis values that may mix numbers, strings and None (None last)."""
     return tuple((v is None, v if isinstance(v, (int, float)) else 0, str(v)) for v in values)

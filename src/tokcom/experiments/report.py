@@ -24,6 +24,7 @@ from tokcom.experiments.records import (
     axis,
     counts,
     curve_label,
+    fmt_value,
     groups,
     metrics_present,
     numkey,
@@ -70,9 +71,7 @@ _SELF_CHECK = """
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return html.escape(str(v))
+    return html.escape(fmt_value(v))
 
 
 def write_report(
