@@ -44,7 +44,6 @@ from tokcom.provenance import clip_digests, tokenizer_digest
 from tokcom.schemes.base import Scheme
 from tokcom.schemes.tokencom import bitstream as bs
 from tokcom.schemes.tokencom import report as tc_report
-from tokcom.schemes.tokencom.bitstream import TOKEN_HEADER_BITS
 from tokcom.schemes.tokencom.config import TokenComConfig
 from tokcom.schemes.tokencom.report import (
     CandidateReport,
@@ -200,7 +199,7 @@ class TokenComScheme(Scheme):
 
         def cands(k: int) -> list:
             return make_candidates(bit_sets[k], sets[k], tokens_per_pdu=c.tokens_per_pdu,
-                                   header_bits=TOKEN_HEADER_BITS, overhead=state.overhead,
+                                   header_bits=bs.TOKEN_HEADER_BITS, overhead=state.overhead,
                                    bandwidth_hz=bandwidth if bandwidth else 1.0, bler_fn=bler_fn, alpha=c.alpha,
                                    beta=c.beta, pdu_uses=pdu_uses)
 
@@ -211,7 +210,7 @@ class TokenComScheme(Scheme):
                 # (else the most robust row), so the class keeps one usable MCS as in the paper's sets
                 floor = min(m.spectral_efficiency for m in sets[k])
                 more = [m for m in mcs_table(1) if m.spectral_efficiency < floor - 1e-9]
-                bits_max = c.tokens_per_pdu * max(bit_sets[k]) + TOKEN_HEADER_BITS
+                bits_max = c.tokens_per_pdu * max(bit_sets[k]) + bs.TOKEN_HEADER_BITS
                 ok = [m for m in more if bler_fn(m, bits_max) <= limits[k]]
                 add = max(ok, key=lambda m: m.spectral_efficiency) if ok else (
                     min(more, key=lambda m: m.spectral_efficiency) if more else None)
